@@ -1,0 +1,72 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { HttpError, NetworkError } from '../http';
+
+/** Failure types that retry policies and workflows match on. */
+export const FailureType = {
+  RateLimited: 'RateLimited',
+  ServerError: 'ServerError',
+  Timeout: 'Timeout',
+  Unauthorized: 'Unauthorized',
+  Forbidden: 'Forbidden',
+  NotFound: 'NotFound',
+  BadRequest: 'BadRequest',
+  ClientError: 'ClientError',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+const DEFAULT_RATE_LIMIT_DELAY_MS = 30_000;
+
+/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value == null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Maps a provider HTTP response to a Temporal failure, the same way for every system:
+ * 429 and 503 wait for Retry-After (nextRetryDelay); other 5xx and 408 retry with backoff;
+ * other 4xx are non-retryable with a type naming the cause. `what` names the call, never a secret or email.
+ */
+export function httpFailure(system: string, what: string, status: number, retryAfter?: string | null): ApplicationFailure {
+  const message = `${system} ${what} answered HTTP ${status}`;
+  if (status === 429 || status === 503) {
+    const delay = parseRetryAfter(retryAfter);
+    return ApplicationFailure.create({
+      message,
+      type: status === 429 ? FailureType.RateLimited : FailureType.ServerError,
+      nextRetryDelay: delay ?? (status === 429 ? DEFAULT_RATE_LIMIT_DELAY_MS : undefined),
+      details: [{ system, status }],
+    });
+  }
+  if (status >= 500 || status === 408) {
+    return ApplicationFailure.retryable(message, status === 408 ? FailureType.Timeout : FailureType.ServerError);
+  }
+  const type =
+    status === 401
+      ? FailureType.Unauthorized
+      : status === 403
+        ? FailureType.Forbidden
+        : status === 404
+          ? FailureType.NotFound
+          : status === 400
+            ? FailureType.BadRequest
+            : FailureType.ClientError;
+  return ApplicationFailure.create({ message, type, nonRetryable: true, details: [{ system, status }] });
+}
+
+/** A network error or our own timeout: retryable with backoff. */
+export function networkFailure(system: string, what: string, err: unknown): ApplicationFailure {
+  const timedOut = err instanceof NetworkError ? err.timedOut : err instanceof Error && err.name === 'TimeoutError';
+  const reason = timedOut ? 'timed out' : 'could not be reached';
+  return ApplicationFailure.retryable(`${system} ${what} ${reason}`, FailureType.Timeout);
+}
+
+/** Maps whatever a provider client threw to the failure a retry policy understands. */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof HttpError) return httpFailure(err.system, err.what, err.status, err.retryAfter);
+  if (err instanceof NetworkError) return networkFailure(err.system, err.what, err);
+  return err;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** Local Postgres used when DATABASE_URL is unset (an embedded database comes later, see README). */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/issue_sync';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
+  REDIS_URL: z.string().url().optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('issue-sync'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+  API_TOKEN: z.string().min(1).optional(),
+  DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
+  TEAMS_APP_ID: z.string().optional(),
+  TEAMS_OPENID_METADATA_URL: z
+    .string()
+    .url()
+    .default('https://login.botframework.com/v1/.well-known/openidconfiguration'),
+  TEAMS_TOKEN_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Per-call timeout for outbound HTTP (Jira, Discord), in milliseconds. */
+  HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly temporal: {
+    readonly address: string | undefined;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly uiPort: number;
+  };
+  readonly apiToken: string | undefined;
+  readonly discord: { readonly apiBaseUrl: string };
+  readonly teams: { readonly appId: string | undefined; readonly openIdMetadataUrl: string; readonly tokenUrl: string | undefined };
+  readonly logLevel: string;
+  readonly httpTimeoutMs: number;
+}
+
+/** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    temporal: Object.freeze({
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+    }),
+    apiToken: e.API_TOKEN,
+    discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
+    teams: Object.freeze({
+      appId: e.TEAMS_APP_ID,
+      openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
+      tokenUrl: e.TEAMS_TOKEN_URL,
+    }),
+    logLevel: e.LOG_LEVEL,
+    httpTimeoutMs: e.HTTP_TIMEOUT_MS,
+  });
+}
