@@ -22,6 +22,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Per-call timeout for outbound HTTP (Jira, Discord), in milliseconds. */
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Prebundled workflow code for the worker (tests bundle once); unset: bundle src/workflows at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  /** Where `npm start` keeps the dev server's SQLite file. */
+  DATA_DIR: z.string().default('.data'),
 });
 
 export interface Config {
@@ -39,6 +43,8 @@ export interface Config {
   readonly teams: { readonly appId: string | undefined; readonly openIdMetadataUrl: string; readonly tokenUrl: string | undefined };
   readonly logLevel: string;
   readonly httpTimeoutMs: number;
+  readonly workflowBundlePath: string | undefined;
+  readonly dataDir: string;
 }
 
 /** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
@@ -69,5 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     logLevel: e.LOG_LEVEL,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    dataDir: e.DATA_DIR,
   });
 }

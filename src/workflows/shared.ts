@@ -22,3 +22,33 @@ export const SEARCH_ATTRIBUTE_FLAGS: readonly string[] = [
   'GroupIds=KeywordList',
   'Outcome=Keyword',
 ];
+
+/** Input of jiraIssueUpdated: only what the chains need. No emails: the assignee's email arrives hashed. */
+export interface JiraIssueUpdatedInput {
+  readonly deliveryId: number;
+  readonly deliveryKey: string;
+  readonly integrationId: number;
+  readonly issue: { readonly id: string; readonly key: string };
+  /** ISO time the event describes (fields.updated, else timestamp); null when the payload has neither. */
+  readonly eventAt: string | null;
+  /** Present when the changelog changes the assignee; null means unassigned. */
+  readonly assignee?: { readonly accountId: string | null; readonly emailSha256: string | null } | null;
+  /** Present when the changelog changes the status: the snapshot's statusCategory.key. */
+  readonly statusCategory?: string;
+  /** Present when the issue moved (Key/project changed): the key it had before, if the changelog says. */
+  readonly moved?: { readonly previousKey: string | null };
+}
+
+export interface ChainResult {
+  readonly chain: 'assignee' | 'status' | 'move';
+  readonly outcome: 'applied' | 'skipped';
+  readonly reason: string | null;
+  readonly changedGroupIds: number[];
+}
+
+export interface SyncResult {
+  readonly outcome: 'applied' | 'skipped' | 'failed';
+  readonly reason: string | null;
+  readonly groupIds: number[];
+  readonly chains: ChainResult[];
+}

@@ -1,2 +1,72 @@
-// Placeholder; replaced by the lead with the real services setup.
-export default async function globalSetup(): Promise<void> {}
+/**
+ * Integration globalSetup: fails fast with a how-to message when Postgres, Redis or the Temporal CLI is
+ * missing; then starts ONE headless dev server for the run, recreates the test database, and bundles the
+ * workflows once (workers in tests get `workflowBundle`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createDb, ensureDatabase, migrateLatest } from '../../src/db';
+import { findTemporalCli, freePort, startDevServer } from '../../src/temporal-dev-server';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
+import { WORKFLOWS_PATH } from '../../src/worker';
+import { HOW_TO, PG_ADMIN_URL, REDIS_URL, TEST_DATABASE_URL, tcpReachable } from './services';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+async function must(what: string, check: () => Promise<unknown>, howTo: string): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    throw new Error(`\n\n${what} is not available (${(err as Error).message}).\n${howTo}\n`);
+  }
+}
+
+async function recreateTestDatabase(): Promise<void> {
+  const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
+  const admin = createDb(PG_ADMIN_URL, { max: 1 });
+  try {
+    await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [name]);
+    await admin.raw(`drop database if exists "${name}"`);
+  } finally {
+    await admin.destroy();
+  }
+  await ensureDatabase(TEST_DATABASE_URL);
+  const db = createDb(TEST_DATABASE_URL, { max: 1 });
+  try {
+    await migrateLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export default async function globalSetup(): Promise<void> {
+  const pg = new URL(PG_ADMIN_URL);
+  await must('PostgreSQL', () => tcpReachable(pg.hostname, Number(pg.port || 5432)), HOW_TO.postgres);
+  const redis = new URL(REDIS_URL);
+  await must('Redis', () => tcpReachable(redis.hostname, Number(redis.port || 6379)), HOW_TO.redis);
+  let cliPath = '';
+  await must('The Temporal CLI', async () => (cliPath = findTemporalCli({ build: false })), 'Run `bash scripts/temporal.sh` (builds it with Go in a few minutes) or set TEMPORAL_CLI.');
+
+  await recreateTestDatabase();
+  const server = await startDevServer({
+    cliPath,
+    port: await freePort(),
+    headless: true,
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+  });
+  (globalThis as Record<string, unknown>).__ISSUE_SYNC_DEV_SERVER__ = server;
+
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const cacheDir = path.join(ROOT, '.cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const bundlePath = path.join(cacheDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_DATABASE_URL = TEST_DATABASE_URL;
+  process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
+}
+
+const noop = (): void => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };

@@ -1,0 +1,83 @@
+/**
+ * `npm start`: everything on one machine. Without TEMPORAL_ADDRESS it launches the Temporal dev server (Web UI
+ * on :8233, SQLite under .data/, search attributes registered); creates and migrates the database; runs the
+ * worker and the API in this process (so the in-process cache is shared); prints the URLs; and on Ctrl-C
+ * stops everything it started.
+ */
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createCache } from './activities/cache';
+import { startApi } from './api/server';
+import { loadConfig } from './config';
+import { createDb, ensureDatabase, migrateLatest } from './db';
+import { createLogger } from './logger';
+import type { DevServer } from './temporal-dev-server';
+import { findTemporalCli, startDevServer } from './temporal-dev-server';
+import { createWorker } from './worker';
+import { SEARCH_ATTRIBUTE_FLAGS } from './workflows/shared';
+
+async function temporalAddress(config: ReturnType<typeof loadConfig>, log: (m: string) => void): Promise<{ address: string; devServer?: DevServer }> {
+  if (config.temporal.address) return { address: config.temporal.address };
+  log('Starting the Temporal dev server (the first run builds the Temporal CLI with Go, which takes a few minutes)…');
+  const devServer = await startDevServer({
+    cliPath: findTemporalCli({ build: true }),
+    port: 7233,
+    uiPort: config.temporal.uiPort,
+    headless: false,
+    dbFilename: path.resolve(config.dataDir, 'temporal.sqlite'),
+    namespace: config.temporal.namespace,
+    searchAttributes: SEARCH_ATTRIBUTE_FLAGS,
+    logFile: path.resolve(config.dataDir, 'temporal.log'),
+  });
+  return { address: devServer.address, devServer };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const log = (m: string) => process.stdout.write(`${m}\n`);
+  const { address, devServer } = await temporalAddress(config, log);
+  const stopDevServer = async () => devServer?.stop();
+  try {
+    await ensureDatabase(config.databaseUrl);
+    const db = createDb(config.databaseUrl);
+    await migrateLatest(db);
+    const cache = createCache({ redisUrl: config.redisUrl });
+    const nativeConnection = await NativeConnection.connect({ address });
+    const connection = await Connection.connect({ address });
+    const runtimeConfig = { ...config, temporal: { ...config.temporal, address } };
+    const worker = await createWorker(runtimeConfig, { db, cache, connection: nativeConnection, workflowBundlePath: config.workflowBundlePath });
+    const api = await startApi(runtimeConfig, { db, cache, connection, logger });
+    const running = worker.run();
+    log(`issue-sync is running.
+  API          ${api.url}  (webhooks: POST /webhooks/jira/issue-updated; health: /healthz, /readyz; metrics: /metrics)
+  Temporal     ${address}${devServer?.uiUrl ? `\n  Temporal UI  ${devServer.uiUrl}` : ''}
+  Database     ${new URL(config.databaseUrl).pathname.slice(1)} on ${new URL(config.databaseUrl).host}
+  Cache        ${cache.backend}${config.apiToken ? '' : '\n  Note: API_TOKEN is not set, so /api/* answers 503 until you set it.'}
+Press Ctrl-C to stop.`);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(`\n${signal}: stopping…`);
+      await api.close();
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await Promise.allSettled([connection.close(), nativeConnection.close(), db.destroy(), cache.close()]);
+      await stopDevServer();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    await running;
+  } catch (err) {
+    await stopDevServer();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

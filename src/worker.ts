@@ -1,0 +1,56 @@
+/** Worker entry (`npm run start:worker`, or in-process from main.ts): Config → deps → Worker. */
+import path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import type { Cache } from './activities/cache/cache';
+import { createCache } from './activities/cache';
+import type { Config } from './config';
+import { loadConfig } from './config';
+import type { Db } from './db';
+import { createDb } from './db';
+
+export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows', 'index.ts');
+
+export interface WorkerDeps {
+  readonly db: Db;
+  readonly cache: Cache;
+  readonly connection: NativeConnection;
+  /** Prebundled workflow code (tests bundle once); default: bundle from src/workflows. */
+  readonly workflowBundlePath?: string;
+}
+
+export async function createWorker(config: Config, deps: WorkerDeps, extra: Partial<WorkerOptions> = {}): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({
+      db: deps.db,
+      cache: deps.cache,
+      discordApiBaseUrl: config.discord.apiBaseUrl,
+      httpTimeoutMs: config.httpTimeoutMs,
+    }),
+    ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    shutdownGraceTime: '10s',
+    ...extra,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything)');
+  const db = createDb(config.databaseUrl);
+  const cache = createCache({ redisUrl: config.redisUrl });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker(config, { db, cache, connection, workflowBundlePath: config.workflowBundlePath });
+  await worker.run();
+  await Promise.all([connection.close(), db.destroy(), cache.close()]);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

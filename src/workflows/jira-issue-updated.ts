@@ -1,0 +1,116 @@
+/**
+ * jiraIssueUpdated: one run per Jira `jira:issue_updated` delivery (id `jira-<delivery key>`).
+ * Move chain (re-key), assignee chain, then status chain; each step an activity; the delivery row ends
+ * applied, skipped or failed with a reason.
+ */
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { ApplyResult, AssigneeTarget, ChangeSource } from '../domain/model';
+import { statusTargetFromCategory } from '../domain/rules';
+import { step } from './proxies';
+import type { ChainResult, JiraIssueUpdatedInput, SyncResult } from './shared';
+import { SA } from './shared';
+import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
+
+const REFUSED: Record<string, string> = {
+  Unauthorized: 'Jira refused the email lookup (401: the app is not authorized)',
+  Forbidden: 'Jira refused the email lookup (403: the app may not read emails)',
+  NotFound: 'Jira does not know the assignee account (404)',
+};
+
+async function resolveAssignee(input: JiraIssueUpdatedInput): Promise<{ target: AssigneeTarget | null; reason?: string }> {
+  const a = input.assignee;
+  if (a == null) return { target: { kind: 'none' } };
+  try {
+    return await step('jira', 'jiraResolveAssigneeEmail', `Resolve the assignee's email for ${input.issue.key}`, {
+      integrationId: input.integrationId,
+      accountId: a.accountId,
+      emailSha256: a.emailSha256,
+    });
+  } catch (err) {
+    const refused = REFUSED[failureType(err) ?? ''];
+    if (refused) return { target: null, reason: refused };
+    throw err;
+  }
+}
+
+function chain(name: ChainResult['chain'], applied: ApplyResult, extra: Array<string | null | undefined>): ChainResult {
+  const changed = [...new Set(applied.changed.map((c) => c.groupId))];
+  const reason = reasonsOf(applied.skipped, extra);
+  return { chain: name, outcome: changed.length > 0 ? 'applied' : 'skipped', reason, changedGroupIds: changed };
+}
+
+async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
+  const { target, reason } = await resolveAssignee(input);
+  const links = await step('tracker', 'trackerFindLinkedGroups', `Find groups linked to ${input.issue.key} (assignee sync)`, {
+    integrationId: input.integrationId, issueKey: input.issue.key, issueId: input.issue.id, flag: 'sync_reverse_assignment',
+  });
+  if (links.externalIssueIds.length === 0) {
+    return { chain: 'assignee', outcome: 'skipped', reason: reasonsOf(links.skipped) ?? 'no linked groups', changedGroupIds: [] };
+  }
+  const summary = target ? `Apply the assignee to groups linked to ${input.issue.key}` : `Advance the assignee watermark of ${input.issue.key}`;
+  const applied = await step('tracker', 'trackerApplyInboundAssignee', summary, {
+    externalIssueIds: links.externalIssueIds, eventAt: input.eventAt, target, source,
+  });
+  const problems = await afterGroupChanges(applied.changed, source);
+  const skips = target ? applied.skipped : applied.skipped.filter((s) => s.reason.startsWith('stale'));
+  return chain('assignee', { changed: applied.changed, skipped: [...links.skipped, ...skips] }, [target ? null : reason, ...problems]);
+}
+
+async function statusChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
+  const target = statusTargetFromCategory(input.statusCategory);
+  if (!target) return { chain: 'status', outcome: 'skipped', reason: 'no status category in the issue snapshot', changedGroupIds: [] };
+  const links = await step('tracker', 'trackerFindLinkedGroups', `Find groups linked to ${input.issue.key} (status sync)`, {
+    integrationId: input.integrationId, issueKey: input.issue.key, issueId: input.issue.id, flag: 'sync_status_reverse',
+  });
+  if (links.externalIssueIds.length === 0) {
+    return { chain: 'status', outcome: 'skipped', reason: reasonsOf(links.skipped) ?? 'no linked groups', changedGroupIds: [] };
+  }
+  const applied = await step('tracker', 'trackerApplyInboundStatus', `Apply status ${target} to groups linked to ${input.issue.key}`, {
+    externalIssueIds: links.externalIssueIds, eventAt: input.eventAt, target, source, orgConfig: links.orgConfig,
+  });
+  const problems = await afterGroupChanges(applied.changed, source);
+  return chain('status', { changed: applied.changed, skipped: [...links.skipped, ...applied.skipped] }, problems);
+}
+
+async function moveChain(input: JiraIssueUpdatedInput): Promise<ChainResult> {
+  const { rekeyed } = await step('tracker', 'trackerRekeyExternalIssue', `Re-key moved issue ${input.issue.key}`, {
+    integrationId: input.integrationId, issueId: input.issue.id, issueKey: input.issue.key, previousKey: input.moved?.previousKey ?? null,
+  });
+  return rekeyed > 0
+    ? { chain: 'move', outcome: 'applied', reason: null, changedGroupIds: [] }
+    : { chain: 'move', outcome: 'skipped', reason: 'issue key already up to date', changedGroupIds: [] };
+}
+
+function summarize(chains: readonly ChainResult[]): SyncResult {
+  const groupIds = [...new Set(chains.flatMap((c) => c.changedGroupIds))].sort((a, b) => a - b);
+  const applied = chains.some((c) => c.outcome === 'applied');
+  const reasons = chains.map((c) => c.reason).filter((r): r is string => !!r);
+  return { outcome: applied ? 'applied' : 'skipped', reason: reasons.length > 0 ? reasons.join('; ') : null, groupIds, chains: [...chains] };
+}
+
+async function finish(input: JiraIssueUpdatedInput, result: SyncResult): Promise<void> {
+  upsertSearchAttributes([
+    { key: SA.Outcome, value: result.outcome },
+    { key: SA.GroupIds, value: result.groupIds.map(String) },
+  ]);
+  await step('tracker', 'trackerFinishDelivery', `Mark delivery ${input.deliveryId} ${result.outcome}`, {
+    deliveryId: input.deliveryId, outcome: result.outcome, reason: result.reason, groupIds: result.groupIds,
+  });
+}
+
+export async function jiraIssueUpdated(input: JiraIssueUpdatedInput): Promise<SyncResult> {
+  const source: ChangeSource = { provider: 'jira', integrationId: input.integrationId, key: input.deliveryKey, label: input.issue.key };
+  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, { deliveryId: input.deliveryId });
+  const chains: ChainResult[] = [];
+  try {
+    if (input.moved) chains.push(await moveChain(input));
+    if (input.assignee !== undefined) chains.push(await assigneeChain(input, source));
+    if (input.statusCategory !== undefined) chains.push(await statusChain(input, source));
+  } catch (err) {
+    await finish(input, { outcome: 'failed', reason: failureReason(err), groupIds: [], chains });
+    throw err;
+  }
+  const result = summarize(chains);
+  await finish(input, result);
+  return result;
+}

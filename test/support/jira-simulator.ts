@@ -1,0 +1,1031 @@
+/**
+ * A Jira Cloud stand-in for tests: a real HTTP server on 127.0.0.1 that answers the REST calls issue-sync makes,
+ * checks the Atlassian Connect JWT on every request (HS256 with the site's shared secret, `qsh` recomputed with
+ * atlassian-jwt), keeps users / projects / issues / comments in memory, records every call, and can inject
+ * faults (error answers, slow answers, answers that never come after Jira has acted).
+ *
+ * Also exports {@link buildIssueUpdatedPayload}, a realistic `jira:issue_updated` webhook body.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createQueryStringHash,
+  decodeSymmetric,
+  fromMethodAndUrl,
+  getAlgorithm,
+  SymmetricAlgorithm,
+} from 'atlassian-jwt';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------------------------
+
+export type StatusCategoryKey = 'new' | 'indeterminate' | 'done';
+
+export interface SimUser {
+  accountId: string;
+  displayName: string;
+  email: string;
+  /** false: the profile hides the email, so `user/assignable/search` leaves `emailAddress` out. */
+  emailVisible: boolean;
+  /** Issue keys or project keys this user can be assigned in; undefined = everywhere. */
+  assignableFor?: string[];
+  /** Inactive users are never assignable. Default true. */
+  active?: boolean;
+}
+
+export interface SimStatus {
+  id: string;
+  name: string;
+  categoryKey: StatusCategoryKey;
+}
+
+export interface SimProject {
+  id: string;
+  key: string;
+  name: string;
+}
+
+export interface SimComment {
+  id: string;
+  body: string;
+  created: string;
+  updated: string;
+}
+
+/** Live issue state; tests may read and change it directly. */
+export interface SimIssue {
+  id: string;
+  key: string;
+  projectId: string;
+  projectKey: string;
+  summary: string;
+  description: string | null;
+  statusId: string;
+  assigneeAccountId: string | null;
+  comments: SimComment[];
+  /** Other fields sent on create (issuetype, custom fields, ...), answered back by GET issue. */
+  extraFields: Record<string, unknown>;
+  created: string;
+  updated: string;
+}
+
+export interface SimTransition {
+  id: string;
+  name: string;
+  toStatusId: string;
+}
+
+export interface AddIssueInput {
+  key: string;
+  id?: string;
+  projectId?: string;
+  /** Defaults to the part of the key before the last `-`. */
+  projectKey?: string;
+  summary?: string;
+  description?: string | null;
+  /** Defaults to the first status of category `new`. */
+  statusId?: string;
+  assigneeAccountId?: string | null;
+}
+
+/** One request as the simulator saw it. `path` is relative to `baseUrl` (no context path). */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  time: number;
+  /** The Connect JWT was valid. */
+  authorized: boolean;
+  /** Status answered; undefined while held or never answered. */
+  status?: number;
+}
+
+export interface CallMatch {
+  method?: string;
+  pathPrefix?: string;
+}
+
+export interface FailSpec {
+  status: number;
+  headers?: Record<string, string>;
+  /** Default `{ errorMessages: ['Simulated HTTP <status>'], errors: {} }`. */
+  body?: unknown;
+}
+
+export interface JiraSimulatorOptions {
+  clientKey: string;
+  sharedSecret: string;
+  /** The JWT `iss` expected on requests; default 'issue-sync'. */
+  appKey?: string;
+  /** Serve under a context path, e.g. '/jira' (baseUrl then ends with it). */
+  contextPath?: string;
+}
+
+export interface JiraSimulator {
+  /** e.g. `http://127.0.0.1:54321` (plus the context path). */
+  readonly baseUrl: string;
+  readonly clientKey: string;
+  readonly appKey: string;
+  /** Every request so far, oldest first (live array). */
+  readonly calls: readonly RecordedCall[];
+  callsTo(method: string, pathPrefix: string): RecordedCall[];
+  addUser(user: SimUser): SimUser;
+  addProject(project: { id: string; key: string; name?: string }): SimProject;
+  addIssue(input: AddIssueInput): SimIssue;
+  /** The live issue by key or id. */
+  issue(keyOrId: string): SimIssue | undefined;
+  setStatuses(statuses: SimStatus[]): void;
+  /** Transitions offered by this issue whatever its status; without this, one per other status. */
+  setTransitions(issueKey: string, transitions: SimTransition[]): void;
+  /** Fields create-issue requires in this project: field id → Jira's message when missing. */
+  setRequiredFields(projectKey: string, fields: Record<string, string>): void;
+  /** The next `n` matching requests are answered with `spec` and have no effect. */
+  failNext(match: CallMatch, n: number, spec: FailSpec): void;
+  /** The next `n` matching requests wait `ms` before they are handled (the effect happens after the wait). */
+  delayNext(match: CallMatch, ms: number, n?: number): void;
+  /** The next `n` matching requests take effect but are not answered until `releaseAll()` or the client leaves. */
+  holdNext(match: CallMatch, n?: number): void;
+  /** Answers every held request. */
+  releaseAll(): void;
+  /** Forgets state, calls and faults; back to the default statuses. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Statuses every simulator starts with (ids as in the reference payloads). */
+export const DEFAULT_SIM_STATUSES: readonly SimStatus[] = [
+  { id: '10000', name: 'To Do', categoryKey: 'new' },
+  { id: '3', name: 'In Progress', categoryKey: 'indeterminate' },
+  { id: '10101', name: 'Done', categoryKey: 'done' },
+];
+
+const STATUS_CATEGORIES: Record<StatusCategoryKey, { id: number; key: string; colorName: string; name: string }> = {
+  new: { id: 2, key: 'new', colorName: 'blue-gray', name: 'To Do' },
+  indeterminate: { id: 4, key: 'indeterminate', colorName: 'yellow', name: 'In Progress' },
+  done: { id: 3, key: 'done', colorName: 'green', name: 'Done' },
+};
+
+const JWT_SKEW_SECONDS = 30;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------------------
+// State and REST handlers
+// ---------------------------------------------------------------------------------------------------------------
+
+interface SimResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface RequestContext {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  params: string[];
+}
+
+type Route = { method: string; pattern: RegExp; handle: (ctx: RequestContext) => SimResponse };
+
+const json = (status: number, body?: unknown): SimResponse => ({ status, body });
+const jiraError = (status: number, ...errorMessages: string[]): SimResponse =>
+  json(status, { errorMessages, errors: {} });
+const fieldErrors = (errors: Record<string, string>): SimResponse => json(400, { errorMessages: [], errors });
+
+/** Jira's timestamp format: `2024-05-01T12:34:56.789+0000`. */
+export function toJiraTime(date: Date | string | number): string {
+  return new Date(date).toISOString().replace('Z', '+0000');
+}
+
+class JiraState {
+  users = new Map<string, SimUser>();
+  projects = new Map<string, SimProject>();
+  issues: SimIssue[] = [];
+  statuses: SimStatus[] = [...DEFAULT_SIM_STATUSES];
+  transitions = new Map<string, SimTransition[]>();
+  requiredFields = new Map<string, Record<string, string>>();
+  private nextIssueId = 10001;
+  private nextCommentId = 10001;
+  private nextProjectId = 10000;
+
+  constructor(private readonly baseUrl: () => string) {}
+
+  readonly routes: Route[] = [
+    { method: 'GET', pattern: /^\/rest\/api\/3\/user\/email$/, handle: (c) => this.userEmail(c) },
+    { method: 'GET', pattern: /^\/rest\/api\/2\/user\/assignable\/search$/, handle: (c) => this.assignable(c) },
+    {
+      method: 'GET',
+      pattern: /^\/rest\/api\/2\/status$/,
+      handle: () =>
+        json(
+          200,
+          this.statuses.map((s) => this.statusJson(s))
+        ),
+    },
+    { method: 'POST', pattern: /^\/rest\/api\/2\/issue$/, handle: (c) => this.createIssue(c) },
+    {
+      method: 'GET',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)$/,
+      handle: (c) => this.withIssue(c, (i) => this.getIssue(i)),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/assignee$/,
+      handle: (c) => this.withIssue(c, (i) => this.assign(i, c.body)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/transitions$/,
+      handle: (c) => this.withIssue(c, (i) => this.listTransitions(i)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/transitions$/,
+      handle: (c) => this.withIssue(c, (i) => this.transition(i, c.body)),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/comment$/,
+      handle: (c) => this.withIssue(c, (i) => this.listComments(i, c.query)),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/comment$/,
+      handle: (c) => this.withIssue(c, (i) => this.addComment(i, c.body)),
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/rest\/api\/2\/issue\/([^/]+)\/comment\/([^/]+)$/,
+      handle: (c) => this.withIssue(c, (i) => this.updateComment(i, c.params[1] ?? '', c.body)),
+    },
+  ];
+
+  handle(ctx: Omit<RequestContext, 'params'>): SimResponse {
+    let pathKnown = false;
+    for (const route of this.routes) {
+      const m = route.pattern.exec(ctx.path);
+      if (!m) continue;
+      pathKnown = true;
+      if (route.method !== ctx.method) continue;
+      return route.handle({ ...ctx, params: m.slice(1).map((p) => decodeURIComponent(p)) });
+    }
+    return pathKnown ? jiraError(405, 'Method not allowed') : jiraError(404, 'No resource at this path');
+  }
+
+  // ----- state helpers -----
+
+  addUser(user: SimUser): SimUser {
+    const stored = { active: true, ...user };
+    this.users.set(user.accountId, stored);
+    return stored;
+  }
+
+  addProject(p: { id: string; key: string; name?: string }): SimProject {
+    const project = { id: p.id, key: p.key, name: p.name ?? p.key };
+    this.projects.set(p.key, project);
+    return project;
+  }
+
+  addIssue(input: AddIssueInput): SimIssue {
+    const projectKey = input.projectKey ?? input.key.replace(/-[^-]*$/, '');
+    const project =
+      this.projects.get(projectKey) ?? this.addProject({ id: input.projectId ?? this.newProjectId(), key: projectKey });
+    const now = toJiraTime(Date.now());
+    const issue: SimIssue = {
+      id: input.id ?? String(this.nextIssueId++),
+      key: input.key,
+      projectId: input.projectId ?? project.id,
+      projectKey,
+      summary: input.summary ?? `Issue ${input.key}`,
+      description: input.description ?? null,
+      statusId: input.statusId ?? this.initialStatusId(),
+      assigneeAccountId: input.assigneeAccountId ?? null,
+      comments: [],
+      extraFields: {},
+      created: now,
+      updated: now,
+    };
+    this.issues.push(issue);
+    return issue;
+  }
+
+  findIssue(keyOrId: string): SimIssue | undefined {
+    return this.issues.find((i) => i.key === keyOrId || i.id === keyOrId);
+  }
+
+  private newProjectId(): string {
+    while ([...this.projects.values()].some((p) => p.id === String(this.nextProjectId))) this.nextProjectId++;
+    return String(this.nextProjectId++);
+  }
+
+  private initialStatusId(): string {
+    const first = this.statuses.find((s) => s.categoryKey === 'new') ?? this.statuses[0];
+    return first?.id ?? '10000';
+  }
+
+  private touch(issue: SimIssue): void {
+    issue.updated = toJiraTime(Date.now());
+  }
+
+  // ----- JSON shapes -----
+
+  private statusJson(s: SimStatus): unknown {
+    const cat = STATUS_CATEGORIES[s.categoryKey];
+    return {
+      self: `${this.baseUrl()}/rest/api/2/status/${s.id}`,
+      id: s.id,
+      name: s.name,
+      description: '',
+      statusCategory: { self: `${this.baseUrl()}/rest/api/2/statuscategory/${cat.id}`, ...cat },
+    };
+  }
+
+  private userJson(u: SimUser, withEmail: boolean): unknown {
+    return {
+      self: `${this.baseUrl()}/rest/api/2/user?accountId=${encodeURIComponent(u.accountId)}`,
+      accountId: u.accountId,
+      accountType: 'atlassian',
+      ...(withEmail && u.emailVisible ? { emailAddress: u.email } : {}),
+      avatarUrls: { '48x48': `https://avatar.example/${encodeURIComponent(u.accountId)}.png` },
+      displayName: u.displayName,
+      active: u.active !== false,
+      timeZone: 'Etc/UTC',
+      locale: 'en_US',
+    };
+  }
+
+  private commentJson(c: SimComment): unknown {
+    return {
+      self: `${this.baseUrl()}/rest/api/2/issue/comment/${c.id}`,
+      id: c.id,
+      author: { accountId: 'connect-app', displayName: 'issue-sync', accountType: 'app', active: true },
+      body: c.body,
+      created: c.created,
+      updated: c.updated,
+      jsdPublic: true,
+    };
+  }
+
+  private statusById(id: string): SimStatus {
+    return this.statuses.find((s) => s.id === id) ?? { id, name: id, categoryKey: 'indeterminate' };
+  }
+
+  // ----- handlers -----
+
+  private withIssue(ctx: RequestContext, fn: (issue: SimIssue) => SimResponse): SimResponse {
+    const issue = this.findIssue(ctx.params[0] ?? '');
+    if (!issue) return jiraError(404, 'Issue does not exist or you do not have permission to see it.');
+    return fn(issue);
+  }
+
+  private userEmail(ctx: RequestContext): SimResponse {
+    const accountId = ctx.query.get('accountId');
+    if (!accountId) return jiraError(400, 'accountId is required');
+    const user = this.users.get(accountId);
+    if (!user) return jiraError(404, `User with accountId '${accountId}' not found`);
+    return json(200, { accountId, email: user.email });
+  }
+
+  private assignable(ctx: RequestContext): SimResponse {
+    const issueKey = ctx.query.get('issueKey');
+    const projectKey = ctx.query.get('project');
+    if (!issueKey && !projectKey) return jiraError(400, "The parameters 'issueKey' or 'project' must be specified.");
+    const issue = issueKey ? this.findIssue(issueKey) : undefined;
+    if (issueKey && !issue) return jiraError(404, 'Issue does not exist or you do not have permission to see it.');
+    const scope = issue ? [issue.key, issue.projectKey] : [projectKey ?? ''];
+    const q = (ctx.query.get('query') ?? '').toLowerCase();
+    const found = [...this.users.values()].filter(
+      (u) =>
+        u.active !== false &&
+        (u.assignableFor === undefined || u.assignableFor.some((s) => scope.includes(s))) &&
+        (u.email.toLowerCase().includes(q) || u.displayName.toLowerCase().includes(q))
+    );
+    return json(
+      200,
+      found.map((u) => this.userJson(u, true))
+    );
+  }
+
+  private getIssue(issue: SimIssue): SimResponse {
+    const assignee = issue.assigneeAccountId ? this.users.get(issue.assigneeAccountId) : undefined;
+    const project = this.projects.get(issue.projectKey);
+    return json(200, {
+      expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations',
+      id: issue.id,
+      self: `${this.baseUrl()}/rest/api/2/issue/${issue.id}`,
+      key: issue.key,
+      fields: {
+        ...issue.extraFields,
+        summary: issue.summary,
+        description: issue.description,
+        status: this.statusJson(this.statusById(issue.statusId)),
+        project: {
+          id: issue.projectId,
+          key: issue.projectKey,
+          name: project?.name ?? issue.projectKey,
+          projectTypeKey: 'software',
+        },
+        assignee: assignee
+          ? this.userJson(assignee, true)
+          : issue.assigneeAccountId
+            ? { accountId: issue.assigneeAccountId }
+            : null,
+        created: issue.created,
+        updated: issue.updated,
+      },
+    });
+  }
+
+  private assign(issue: SimIssue, body: unknown): SimResponse {
+    if (!isRecord(body) || !('accountId' in body)) return jiraError(400, 'accountId is required');
+    const accountId = body.accountId;
+    if (accountId === null) {
+      issue.assigneeAccountId = null;
+    } else {
+      if (typeof accountId !== 'string') return fieldErrors({ assignee: 'accountId must be a string' });
+      const user = this.users.get(accountId);
+      const scope = [issue.key, issue.projectKey];
+      if (
+        !user ||
+        user.active === false ||
+        (user.assignableFor && !user.assignableFor.some((s) => scope.includes(s)))
+      ) {
+        return fieldErrors({ assignee: `User '${accountId}' cannot be assigned issues.` });
+      }
+      issue.assigneeAccountId = accountId;
+    }
+    this.touch(issue);
+    return json(204);
+  }
+
+  private availableTransitions(issue: SimIssue): SimTransition[] {
+    const configured = this.transitions.get(issue.key);
+    if (configured) return configured;
+    return this.statuses
+      .map((s, index) => ({ id: String(11 + 10 * index), name: s.name, toStatusId: s.id }))
+      .filter((t) => t.toStatusId !== issue.statusId);
+  }
+
+  private listTransitions(issue: SimIssue): SimResponse {
+    const transitions = this.availableTransitions(issue).map((t) => ({
+      id: t.id,
+      name: t.name,
+      to: this.statusJson(this.statusById(t.toStatusId)),
+      hasScreen: false,
+      isGlobal: true,
+      isInitial: false,
+      isAvailable: true,
+      isConditional: false,
+      isLooped: false,
+    }));
+    return json(200, { expand: 'transitions', transitions });
+  }
+
+  private transition(issue: SimIssue, body: unknown): SimResponse {
+    const transition = isRecord(body) && isRecord(body.transition) ? body.transition : undefined;
+    const id =
+      transition && (typeof transition.id === 'string' || typeof transition.id === 'number')
+        ? String(transition.id)
+        : undefined;
+    if (id === undefined) return jiraError(400, 'Missing transition id.');
+    const t = this.availableTransitions(issue).find((x) => x.id === id);
+    if (!t) return jiraError(400, `Transition id '${id}' is not valid for this issue.`);
+    issue.statusId = t.toStatusId;
+    this.touch(issue);
+    return json(204);
+  }
+
+  private listComments(issue: SimIssue, query: URLSearchParams): SimResponse {
+    const startAt = Math.max(0, Number(query.get('startAt') ?? '0') || 0);
+    const maxResults = Math.max(1, Number(query.get('maxResults') ?? '5000') || 5000);
+    const page = issue.comments.slice(startAt, startAt + maxResults);
+    return json(200, {
+      startAt,
+      maxResults,
+      total: issue.comments.length,
+      comments: page.map((c) => this.commentJson(c)),
+    });
+  }
+
+  private addComment(issue: SimIssue, body: unknown): SimResponse {
+    if (!isRecord(body) || typeof body.body !== 'string' || body.body === '') {
+      return fieldErrors({ comment: 'Comment body can not be empty!' });
+    }
+    const now = toJiraTime(Date.now());
+    const comment: SimComment = { id: String(this.nextCommentId++), body: body.body, created: now, updated: now };
+    issue.comments.push(comment);
+    this.touch(issue);
+    return json(201, this.commentJson(comment));
+  }
+
+  private updateComment(issue: SimIssue, commentId: string, body: unknown): SimResponse {
+    const comment = issue.comments.find((c) => c.id === commentId);
+    if (!comment) return jiraError(404, `Can not find a comment for the id: ${commentId}.`);
+    if (!isRecord(body) || typeof body.body !== 'string' || body.body === '') {
+      return fieldErrors({ comment: 'Comment body can not be empty!' });
+    }
+    comment.body = body.body;
+    comment.updated = toJiraTime(Date.now());
+    this.touch(issue);
+    return json(200, this.commentJson(comment));
+  }
+
+  private createIssue(ctx: RequestContext): SimResponse {
+    const fields = isRecord(ctx.body) && isRecord(ctx.body.fields) ? ctx.body.fields : undefined;
+    if (!fields) return jiraError(400, 'Request body must contain fields.');
+    const project = this.projectFor(fields.project);
+    const errors = this.createErrors(fields, project);
+    if (!project || Object.keys(errors).length > 0) return fieldErrors(errors);
+    const issue = this.addIssue({
+      key: `${project.key}-${this.nextIssueNumber(project.key)}`,
+      projectKey: project.key,
+      projectId: project.id,
+      summary: String(fields.summary),
+      description: typeof fields.description === 'string' ? fields.description : null,
+      assigneeAccountId:
+        isRecord(fields.assignee) && typeof fields.assignee.accountId === 'string' ? fields.assignee.accountId : null,
+    });
+    const { project: _p, summary: _s, description: _d, assignee: _a, ...extra } = fields;
+    issue.extraFields = extra;
+    return json(201, { id: issue.id, key: issue.key, self: `${this.baseUrl()}/rest/api/2/issue/${issue.id}` });
+  }
+
+  private projectFor(ref: unknown): SimProject | undefined {
+    if (!isRecord(ref)) return undefined;
+    return [...this.projects.values()].find((p) => p.key === ref.key || p.id === String(ref.id));
+  }
+
+  private createErrors(fields: Record<string, unknown>, project: SimProject | undefined): Record<string, string> {
+    const errors: Record<string, string> = {};
+    if (!project) errors.project = 'Specify a valid project ID or key';
+    if (!isRecord(fields.issuetype) || (fields.issuetype.id == null && fields.issuetype.name == null)) {
+      errors.issuetype = 'Specify an issue type';
+    }
+    if (typeof fields.summary !== 'string' || fields.summary.trim() === '') {
+      errors.summary = 'You must specify a summary of the issue.';
+    }
+    for (const [field, message] of Object.entries(project ? (this.requiredFields.get(project.key) ?? {}) : {})) {
+      if (isMissing(fields[field])) errors[field] = message;
+    }
+    return errors;
+  }
+
+  private nextIssueNumber(projectKey: string): number {
+    const numbers = this.issues
+      .filter((i) => i.key.startsWith(`${projectKey}-`))
+      .map((i) => Number(i.key.slice(projectKey.length + 1)))
+      .filter((n) => Number.isFinite(n));
+    return Math.max(0, ...numbers) + 1;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isMissing(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Connect JWT check
+// ---------------------------------------------------------------------------------------------------------------
+
+interface AuthConfig {
+  sharedSecret: string;
+  appKey: string;
+  baseUrl: string;
+}
+
+/** Returns null when the request carries a valid Connect JWT, else the reason (no secrets in it). */
+function connectJwtProblem(
+  method: string,
+  rawUrl: string,
+  authorization: string | undefined,
+  auth: AuthConfig
+): string | null {
+  const token = authorization?.startsWith('JWT ')
+    ? authorization.slice(4).trim()
+    : new URL(rawUrl, 'http://local').searchParams.get('jwt');
+  if (!token) return 'Missing Connect JWT';
+  let claims: Record<string, unknown>;
+  try {
+    if (getAlgorithm(token) !== 'HS256') return 'JWT algorithm must be HS256';
+    claims = decodeSymmetric(token, auth.sharedSecret, SymmetricAlgorithm.HS256) as Record<string, unknown>;
+  } catch {
+    return 'JWT signature verification failed';
+  }
+  if (claims.iss !== auth.appKey) return 'JWT issuer is not an installed app';
+  const nowSeconds = Date.now() / 1000;
+  if (typeof claims.exp !== 'number' || claims.exp + JWT_SKEW_SECONDS < nowSeconds) return 'JWT expired';
+  if (typeof claims.iat !== 'number' || claims.iat - JWT_SKEW_SECONDS > nowSeconds) return 'JWT issued in the future';
+  const expected = createQueryStringHash(fromMethodAndUrl(method, rawUrl), false, auth.baseUrl);
+  if (claims.qsh !== expected) return 'JWT qsh does not match the request';
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Server, recording, faults
+// ---------------------------------------------------------------------------------------------------------------
+
+type Fault =
+  | { kind: 'fail'; match: CallMatch; remaining: number; spec: FailSpec }
+  | { kind: 'delay'; match: CallMatch; remaining: number; ms: number }
+  | { kind: 'hold'; match: CallMatch; remaining: number };
+
+interface Held {
+  res: ServerResponse;
+  call: RecordedCall;
+  answer: SimResponse;
+}
+
+function matches(match: CallMatch, method: string, path: string): boolean {
+  return (
+    (match.method === undefined || match.method.toUpperCase() === method) &&
+    (match.pathPrefix === undefined || path.startsWith(match.pathPrefix))
+  );
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, call: RecordedCall, answer: SimResponse): void {
+  call.status = answer.status;
+  if (res.destroyed || res.writableEnded) return;
+  const hasBody = answer.body !== undefined && answer.status !== 204;
+  res.writeHead(answer.status, {
+    ...(hasBody ? { 'content-type': 'application/json;charset=UTF-8' } : {}),
+    ...answer.headers,
+  });
+  res.end(hasBody ? JSON.stringify(answer.body) : undefined);
+}
+
+/** Starts a simulator on 127.0.0.1 with a free port. Call `close()` when done. */
+export async function startJiraSimulator(options: JiraSimulatorOptions): Promise<JiraSimulator> {
+  const appKey = options.appKey ?? 'issue-sync';
+  const contextPath = (options.contextPath ?? '').replace(/\/+$/, '');
+  let baseUrl = '';
+  let state = new JiraState(() => baseUrl);
+  const calls: RecordedCall[] = [];
+  let faults: Fault[] = [];
+  let held: Held[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const takeFault = <K extends Fault['kind']>(
+    kind: K,
+    method: string,
+    path: string
+  ): Extract<Fault, { kind: K }> | undefined => {
+    const fault = faults.find((f) => f.kind === kind && f.remaining > 0 && matches(f.match, method, path));
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    faults = faults.filter((f) => f.remaining > 0);
+    return fault as Extract<Fault, { kind: K }>;
+  };
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? '/';
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(rawUrl, 'http://local');
+    const path = url.pathname.startsWith(contextPath) ? url.pathname.slice(contextPath.length) || '/' : url.pathname;
+    const text = await readBody(req).catch(() => null);
+    let body: unknown = undefined;
+    let badJson = false;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        badJson = true;
+        body = text;
+      }
+    }
+    const problem = connectJwtProblem(method, rawUrl, req.headers.authorization, {
+      sharedSecret: options.sharedSecret,
+      appKey,
+      baseUrl,
+    });
+    const call: RecordedCall = {
+      method,
+      path,
+      query: Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'jwt')),
+      body,
+      time: Date.now(),
+      authorized: problem === null,
+    };
+    calls.push(call);
+
+    if (text === null) return send(res, call, jiraError(413, 'Request body too large'));
+    if (problem !== null) return send(res, call, jiraError(401, problem));
+    const fail = takeFault('fail', method, path);
+    if (fail) {
+      const failBody = fail.spec.body ?? { errorMessages: [`Simulated HTTP ${fail.spec.status}`], errors: {} };
+      return send(res, call, { status: fail.spec.status, body: failBody, headers: fail.spec.headers });
+    }
+    const delay = takeFault('delay', method, path);
+    if (delay) await sleep(delay.ms);
+    if (closed) return;
+    const answer = badJson
+      ? jiraError(400, 'Unexpected character in request body')
+      : safeHandle(state, method, path, url, body);
+    if (takeFault('hold', method, path)) {
+      const entry: Held = { res, call, answer };
+      held.push(entry);
+      res.on('close', () => {
+        held = held.filter((h) => h !== entry);
+      });
+      return;
+    }
+    send(res, call, answer);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${contextPath}`;
+
+  const releaseAll = (): void => {
+    const toSend = held;
+    held = [];
+    for (const h of toSend) send(h.res, h.call, h.answer);
+  };
+
+  return {
+    baseUrl,
+    clientKey: options.clientKey,
+    appKey,
+    calls,
+    callsTo: (method, pathPrefix) => calls.filter((c) => matches({ method, pathPrefix }, c.method, c.path)),
+    addUser: (user) => state.addUser(user),
+    addProject: (project) => state.addProject(project),
+    addIssue: (input) => state.addIssue(input),
+    issue: (keyOrId) => state.findIssue(keyOrId),
+    setStatuses: (statuses) => {
+      state.statuses = [...statuses];
+    },
+    setTransitions: (issueKey, transitions) => {
+      state.transitions.set(issueKey, [...transitions]);
+    },
+    setRequiredFields: (projectKey, fields) => {
+      state.requiredFields.set(projectKey, { ...fields });
+    },
+    failNext: (match, n, spec) => {
+      faults.push({ kind: 'fail', match, remaining: n, spec });
+    },
+    delayNext: (match, ms, n = 1) => {
+      faults.push({ kind: 'delay', match, remaining: n, ms });
+    },
+    holdNext: (match, n = 1) => {
+      faults.push({ kind: 'hold', match, remaining: n });
+    },
+    releaseAll,
+    reset: () => {
+      releaseAll();
+      state = new JiraState(() => baseUrl);
+      calls.length = 0;
+      faults = [];
+    },
+    close: async () => {
+      closed = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const h of held) h.res.destroy();
+      held = [];
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function safeHandle(state: JiraState, method: string, path: string, url: URL, body: unknown): SimResponse {
+  try {
+    return state.handle({ method, path, query: url.searchParams, body });
+  } catch {
+    return jiraError(500, 'Simulator error');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhook payload builder
+// ---------------------------------------------------------------------------------------------------------------
+
+export type ChangedField = 'assignee' | 'status' | 'Key' | 'project';
+
+export interface IssueUpdatedPayloadInput {
+  issue: { id: string; key: string; projectId?: string; projectKey?: string };
+  /** `null` = unassigned; undefined = no `assignee` key in `fields`. */
+  assignee?: { accountId: string; displayName?: string; emailAddress?: string } | null;
+  statusCategoryKey?: StatusCategoryKey;
+  statusName?: string;
+  statusId?: string;
+  changedFields: ChangedField[];
+  /** ISO time; written in Jira's format (`...+0000`). */
+  updated: string;
+  /** ms since the epoch; default the `updated` time. */
+  timestamp?: number;
+  changelogId?: string;
+  omitFields?: boolean;
+  omitChangelog?: boolean;
+  /** Previous values for the changelog `from` side. */
+  from?: {
+    assignee?: { accountId: string; displayName?: string } | null;
+    status?: { id: string; name: string };
+    key?: string;
+    project?: { id: string; key: string };
+  };
+  /** The actor (`user`); default a fixed Jira user. */
+  actor?: { accountId: string; displayName: string };
+  summary?: string;
+  /** Site URL used in `self` links; default `https://example.atlassian.net`. */
+  siteUrl?: string;
+}
+
+let changelogCounter = 10172;
+
+const DEFAULT_STATUS_BY_CATEGORY: Record<StatusCategoryKey, { id: string; name: string }> = {
+  new: { id: '10000', name: 'To Do' },
+  indeterminate: { id: '3', name: 'In Progress' },
+  done: { id: '10101', name: 'Done' },
+};
+
+/** A `jira:issue_updated` body shaped like the ones Jira Cloud sends to a Connect app. */
+export function buildIssueUpdatedPayload(input: IssueUpdatedPayloadInput): Record<string, unknown> {
+  const site = input.siteUrl ?? 'https://example.atlassian.net';
+  const payload: Record<string, unknown> = {
+    timestamp: input.timestamp ?? Date.parse(input.updated),
+    webhookEvent: 'jira:issue_updated',
+    issue_event_type_name: eventTypeName(input.changedFields),
+    user: payloadUser(site, input.actor ?? { accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: 'Jess' }),
+    issue: {
+      id: input.issue.id,
+      self: `${site}/rest/api/2/issue/${input.issue.id}`,
+      key: input.issue.key,
+      ...(input.omitFields ? {} : { fields: payloadFields(site, input) }),
+    },
+  };
+  if (!input.omitChangelog) {
+    payload.changelog = { id: input.changelogId ?? String(changelogCounter++), items: changelogItems(input) };
+  }
+  return payload;
+}
+
+function eventTypeName(changed: ChangedField[]): string {
+  if (changed.includes('Key') || changed.includes('project')) return 'issue_moved';
+  if (changed.length > 0 && changed.every((f) => f === 'assignee')) return 'issue_assigned';
+  return 'issue_generic';
+}
+
+function payloadUser(
+  site: string,
+  u: { accountId: string; displayName?: string; emailAddress?: string }
+): Record<string, unknown> {
+  return {
+    self: `${site}/rest/api/2/user?accountId=${encodeURIComponent(u.accountId)}`,
+    accountId: u.accountId,
+    avatarUrls: { '48x48': `https://avatar.example/${encodeURIComponent(u.accountId)}.png` },
+    displayName: u.displayName ?? u.accountId,
+    ...(u.emailAddress !== undefined ? { emailAddress: u.emailAddress } : {}),
+    active: true,
+    timeZone: 'Etc/UTC',
+    accountType: 'atlassian',
+  };
+}
+
+function payloadStatus(input: IssueUpdatedPayloadInput): { id: string; name: string; category: StatusCategoryKey } {
+  const category = input.statusCategoryKey ?? 'new';
+  const fallback = DEFAULT_STATUS_BY_CATEGORY[category];
+  return { id: input.statusId ?? fallback.id, name: input.statusName ?? fallback.name, category };
+}
+
+function payloadProject(input: IssueUpdatedPayloadInput): { id: string; key: string } {
+  return {
+    id: input.issue.projectId ?? '10000',
+    key: input.issue.projectKey ?? input.issue.key.replace(/-[^-]*$/, ''),
+  };
+}
+
+function payloadFields(site: string, input: IssueUpdatedPayloadInput): Record<string, unknown> {
+  const status = payloadStatus(input);
+  const cat = STATUS_CATEGORIES[status.category];
+  const project = payloadProject(input);
+  const updated = toJiraTime(input.updated);
+  return {
+    summary: input.summary ?? `Issue ${input.issue.key}`,
+    issuetype: { self: `${site}/rest/api/2/issuetype/10004`, id: '10004', name: 'Bug', subtask: false },
+    project: {
+      self: `${site}/rest/api/2/project/${project.id}`,
+      id: project.id,
+      key: project.key,
+      name: project.key,
+      projectTypeKey: 'software',
+    },
+    ...(input.assignee === undefined
+      ? {}
+      : { assignee: input.assignee === null ? null : payloadUser(site, input.assignee) }),
+    status: {
+      self: `${site}/rest/api/2/status/${status.id}`,
+      description: '',
+      name: status.name,
+      id: status.id,
+      statusCategory: {
+        self: `${site}/rest/api/2/statuscategory/${cat.id}`,
+        id: cat.id,
+        key: cat.key,
+        colorName: cat.colorName,
+        name: cat.name,
+      },
+    },
+    created: updated,
+    updated,
+  };
+}
+
+function changelogItems(input: IssueUpdatedPayloadInput): Array<Record<string, unknown>> {
+  return input.changedFields.map((field) => {
+    switch (field) {
+      case 'assignee':
+        return assigneeItem(input);
+      case 'status':
+        return statusItem(input);
+      case 'Key':
+        return {
+          field: 'Key',
+          fieldtype: 'jira',
+          from: null,
+          fromString: input.from?.key ?? `${input.from?.project?.key ?? 'OLD'}-1`,
+          to: null,
+          toString: input.issue.key,
+        };
+      case 'project': {
+        const to = payloadProject(input);
+        const from = input.from?.project ?? { id: '10099', key: 'OLD' };
+        return {
+          field: 'project',
+          fieldtype: 'jira',
+          fieldId: 'project',
+          from: from.id,
+          fromString: from.key,
+          to: to.id,
+          toString: to.key,
+        };
+      }
+    }
+  });
+}
+
+function assigneeItem(input: IssueUpdatedPayloadInput): Record<string, unknown> {
+  const from = input.from?.assignee ?? null;
+  const to = input.assignee ?? null;
+  return {
+    field: 'assignee',
+    fieldtype: 'jira',
+    fieldId: 'assignee',
+    from: from?.accountId ?? null,
+    fromString: from ? (from.displayName ?? from.accountId) : null,
+    to: to?.accountId ?? null,
+    toString: to ? (to.displayName ?? to.accountId) : null,
+  };
+}
+
+function statusItem(input: IssueUpdatedPayloadInput): Record<string, unknown> {
+  const to = payloadStatus(input);
+  const from =
+    input.from?.status ??
+    (to.category === 'done' ? DEFAULT_STATUS_BY_CATEGORY.indeterminate : DEFAULT_STATUS_BY_CATEGORY.done);
+  return {
+    field: 'status',
+    fieldtype: 'jira',
+    fieldId: 'status',
+    from: from.id,
+    fromString: from.name,
+    to: to.id,
+    toString: to.name,
+  };
+}

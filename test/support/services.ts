@@ -1,0 +1,40 @@
+/**
+ * Where the integration tests find their services. globalSetup checks each one and fails the run with a
+ * message saying how to get it; it never skips.
+ */
+import net from 'node:net';
+
+export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/issue_sync_test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export const HOW_TO = {
+  postgres:
+    'PostgreSQL must answer on 127.0.0.1:5432 (user postgres, trust auth). Start it with ' +
+    '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or install it with ' +
+    '`apt-get update && apt-get install -y postgresql`, or set TEST_PG_ADMIN_URL / TEST_DATABASE_URL. `.ci/run` does all of this.',
+  redis:
+    'Redis must answer at REDIS_URL (default redis://127.0.0.1:6379). Start it with ' +
+    '`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`, or install it with ' +
+    '`apt-get install -y redis-server`. `.ci/run` does all of this.',
+};
+
+/** Resolves when host:port accepts a TCP connection within `timeoutMs`, else rejects. */
+export function tcpReachable(host: string, port: number, timeoutMs = 2_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('timeout'));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve();
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
