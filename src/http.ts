@@ -61,7 +61,9 @@ export async function requestJson<T>(req: HttpRequest): Promise<HttpResponse<T>>
       signal: AbortSignal.timeout(req.timeoutMs),
     });
   } catch (err) {
-    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    // Checked by name: fetch's DOMException is not `instanceof Error` in every realm (jest's VM contexts).
+    const name = (err as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new NetworkError(req.system, req.what, timedOut);
   }
   const text = await res.text().catch(() => '');

@@ -143,10 +143,10 @@ export function createDiscordClient(options: DiscordClientOptions): DiscordClien
   return {
     editChannelMessage: (botToken, channelId, messageId, body) =>
       call('PATCH', `/channels/${seg(channelId)}/messages/${seg(messageId)}`, 'edit channel message', body, botToken),
-    createChannelMessage: (botToken, channelId, body) => {
-      assertNonce(body.nonce);
+    createChannelMessage: async (botToken, channelId, body) => {
+      assertNonce(body.nonce); // rejects (not throws) like every other failure of this client
       const path = `/channels/${seg(channelId)}/messages`;
-      return call('POST', path, 'create channel message', { ...body, enforce_nonce: true }, botToken);
+      return await call('POST', path, 'create channel message', { ...body, enforce_nonce: true }, botToken);
     },
     editOriginalInteractionResponse: (applicationId, interactionToken, body) =>
       call(
