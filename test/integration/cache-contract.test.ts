@@ -32,19 +32,29 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function memoryHarness(): Promise<Harness> {
   const cache = new MemoryCache();
-  return Promise.resolve({ cache, ttlOf: (key) => Promise.resolve(cache.ttlSecondsOf(key)), close: () => cache.close() });
+  return Promise.resolve({
+    cache,
+    ttlOf: (key) => Promise.resolve(cache.ttlSecondsOf(key)),
+    close: () => cache.close(),
+  });
 }
 
 async function connectRawRedis(): Promise<Redis> {
-  const raw = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0 });
-  raw.on('error', () => undefined);
+  const raw = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2_000,
+    retryStrategy: () => null,
+    disconnectTimeout: 200,
+  });
+  let lastError: unknown;
+  raw.on('error', (err: unknown) => (lastError = err));
   try {
     await raw.connect();
     await raw.ping();
     return raw;
   } catch (err) {
     raw.disconnect();
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(lastError ?? err);
     throw new Error(
       `Redis does not answer at ${REDIS_URL} (${why}). Start it with: ${START_REDIS}  ` +
         '(or set REDIS_URL to a running Redis).'
@@ -77,12 +87,14 @@ describe.each([
   ['redis', redisHarness],
 ] as const)('Cache contract (%s backend)', (backend, makeHarness) => {
   let h: Harness;
+  const opened: Harness[] = [];
 
   beforeEach(async () => {
     h = await makeHarness();
+    opened.push(h);
   });
   afterEach(async () => {
-    await h.close();
+    await Promise.all(opened.splice(0).map((x) => x.close()));
   });
 
   it('reports which backend it is', () => {
@@ -184,7 +196,12 @@ describe.each([
       await invalidateGroupCaches(h.cache, [1, 2, 2]);
 
       expect(del).toHaveBeenCalledTimes(1);
-      expect(del.mock.calls[0]?.[0]).toEqual(['assignee_exists:1', 'owner_exists:1', 'assignee_exists:2', 'owner_exists:2']);
+      expect(del.mock.calls[0]?.[0]).toEqual([
+        'assignee_exists:1',
+        'owner_exists:1',
+        'assignee_exists:2',
+        'owner_exists:2',
+      ]);
       for (const id of [1, 2]) {
         expect(await h.cache.get(assigneeExistsKey(id))).toBeNull();
         expect(await h.cache.get(ownerExistsKey(id))).toBeNull();
@@ -264,6 +281,12 @@ describe('MemoryCache specifics', () => {
     expect(cache.size).toBe(0);
   });
 });
+
+/** An error's message; `instanceof Error` is unreliable for Node's own errors inside jest's sandbox. */
+function messageOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
+}
 
 /** A local TCP port that nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {

@@ -8,6 +8,7 @@ import { startStack, truncateAll } from '../support/stack';
 import type { JiraSimulator } from '../support/jira-simulator';
 import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
+import { signConnectJwt } from '../support/jira-jwt';
 import type { World } from '../support/jira-world';
 import { CLIENT_KEY, JANE, SHARED_SECRET, delivery, issuePayload, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
 
@@ -234,7 +235,6 @@ describe('status chain', () => {
 
 describe('intake', () => {
   test('When the JWT is signed with the wrong secret, Then 401 and nothing is stored', async () => {
-    const { signConnectJwt } = await import('../support/jira-jwt');
     const token = signConnectJwt({ clientKey: CLIENT_KEY, sharedSecret: 'wrong', method: 'POST', path: '/webhooks/jira/issue-updated' });
     const res = await sendWebhook(stack.api, issuePayload({ changedFields: ['assignee'], updated: t(1), assignee: null }), { token });
     expect(res.status).toBe(401);

@@ -174,7 +174,7 @@ export async function startDiscordSimulator(options: { botTokens: readonly strin
     };
     applyEdit(message, body);
     message.edited_timestamp = null;
-    if (body.nonce !== undefined) message.nonce = body.nonce as string | number;
+    if (typeof body.nonce === 'string' || typeof body.nonce === 'number') message.nonce = body.nonce;
     if (body.message_reference !== undefined) message.message_reference = body.message_reference;
     return message;
   }
@@ -295,7 +295,9 @@ export async function startDiscordSimulator(options: { botTokens: readonly strin
       return;
     }
     // Snapshot now: a held answer must carry the state Discord had when it acted, not later edits.
-    const reply = structuredClone(dispatch({ ...base, status: 0, injected: false, held: false }, params, parsed.invalid));
+    const reply = structuredClone(
+      dispatch({ ...base, status: 0, injected: false, held: false }, params, parsed.invalid)
+    );
     const probe: RecordedCall = { ...base, status: reply.status, injected: false, held: true };
     const hold = holds.find((h) => h.predicate(probe));
     const call: RecordedCall = { ...probe, held: hold !== undefined };
@@ -407,7 +409,9 @@ function applyEdit(message: SimMessage, body: Record<string, unknown>): void {
 
 function hasContent(body: Record<string, unknown>): boolean {
   const nonEmpty = (v: unknown): boolean => Array.isArray(v) && v.length > 0;
-  return (typeof body.content === 'string' && body.content !== '') || nonEmpty(body.embeds) || nonEmpty(body.components);
+  return (
+    (typeof body.content === 'string' && body.content !== '') || nonEmpty(body.embeds) || nonEmpty(body.components)
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -3,11 +3,12 @@
  * jane@example.com) a member of both, a Jira site (simulator) installed with every sync flag, and a group
  * linked to APP-123. Plus helpers to send signed webhooks and wait for their workflow.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Knex } from 'knex';
+import { findTemporalCli } from '../../src/temporal-dev-server';
 import type { SyncResult } from '../../src/workflows/shared';
 import * as fx from './fixtures';
 import type { JiraSimulator } from './jira-simulator';
@@ -83,13 +84,20 @@ export async function resultOf(client: Client, workflowId: string, recordAs?: st
   return result;
 }
 
+/**
+ * Writes the history as `temporal workflow show --output json` prints it (the form the SDK replayer reads;
+ * historyToJSON trips over protobufjs realms under jest).
+ */
 export async function recordHistory(client: Client, workflowId: string, name: string): Promise<void> {
-  const handle = client.workflow.getHandle(workflowId);
-  const desc = await handle.describe();
-  const history = await handle.fetchHistory();
+  const desc = await client.workflow.getHandle(workflowId).describe();
+  const json = execFileSync(
+    findTemporalCli({ build: false }),
+    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', desc.runId, '--output', 'json', '--address', process.env.TEMPORAL_ADDRESS!],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
+  );
   const dir = path.resolve(__dirname, '..', 'replay', 'histories', desc.type);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `${name}.json`), `${historyToJSON(history)}\n`);
+  writeFileSync(path.join(dir, `${name}.json`), json.endsWith('\n') ? json : `${json}\n`);
 }
 
 export async function delivery(db: Knex, id: number): Promise<Record<string, any>> {

@@ -33,7 +33,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 const alertBody = {
   embeds: [{ title: 'TypeError: x is undefined', fields: [{ name: 'Assignee', value: 'Jane Doe', inline: true }] }],
-  components: [{ type: 1 as const, components: [{ type: 2 as const, style: 2 as const, custom_id: 'unresolve:7', label: 'Unresolve' }] }],
+  components: [
+    {
+      type: 1 as const,
+      components: [{ type: 2 as const, style: 2 as const, custom_id: 'unresolve:7', label: 'Unresolve' }],
+    },
+  ],
 };
 
 describe('editChannelMessage', () => {
@@ -48,7 +53,12 @@ describe('editChannelMessage', () => {
     expect(call?.headers.authorization).toBe(`Bot ${BOT_TOKEN}`);
     expect(call?.body).toEqual({ ...alertBody, allowed_mentions: { parse: [] } });
     const [stored] = sim.messages(CHANNEL);
-    expect(stored).toMatchObject({ id: MESSAGE, content: 'alert', embeds: alertBody.embeds, components: alertBody.components });
+    expect(stored).toMatchObject({
+      id: MESSAGE,
+      content: 'alert',
+      embeds: alertBody.embeds,
+      components: alertBody.components,
+    });
   });
 
   it('rejects with HttpError 404 (Unknown Message, code 10008) when the message is gone', async () => {
@@ -89,11 +99,15 @@ describe('createChannelMessage', () => {
   });
 
   it('rejects a wrong bot token with HttpError 401 whose message does not contain the token', async () => {
-    const err = await rejectionOf(discord.createChannelMessage('bot-token-wrong', CHANNEL, { content: 'x', nonce: 'n' }));
+    const err = await rejectionOf(
+      discord.createChannelMessage('bot-token-wrong', CHANNEL, { content: 'x', nonce: 'n' })
+    );
 
     expect(err).toBeInstanceOf(HttpError);
     expect(err).toMatchObject({ status: 401, body: { message: '401: Unauthorized', code: 0 } });
-    expect(JSON.stringify({ message: (err as Error).message, what: (err as HttpError).what })).not.toContain('bot-token');
+    expect(JSON.stringify({ message: (err as Error).message, what: (err as HttpError).what })).not.toContain(
+      'bot-token'
+    );
     expect(sim.messages(CHANNEL)).toHaveLength(0);
   });
 
@@ -121,7 +135,9 @@ describe('createChannelMessage', () => {
     const impatient = createDiscordClient({ apiBaseUrl: sim.baseUrl, timeoutMs: 300 });
     const hold = sim.holdNext((call) => call.route === 'createMessage');
 
-    const err = await rejectionOf(impatient.createChannelMessage(BOT_TOKEN, CHANNEL, { content: 'x', nonce: 'lost-answer' }));
+    const err = await rejectionOf(
+      impatient.createChannelMessage(BOT_TOKEN, CHANNEL, { content: 'x', nonce: 'lost-answer' })
+    );
     const heldCall = await hold.arrived;
 
     expect(err).toBeInstanceOf(NetworkError);
@@ -143,14 +159,20 @@ describe('interaction webhooks', () => {
     await discord.editOriginalInteractionResponse(APP_ID, INTERACTION_TOKEN, alertBody);
 
     const [call] = sim.calls;
-    expect(call).toMatchObject({ method: 'PATCH', path: `/webhooks/${APP_ID}/${INTERACTION_TOKEN}/messages/@original` });
+    expect(call).toMatchObject({
+      method: 'PATCH',
+      path: `/webhooks/${APP_ID}/${INTERACTION_TOKEN}/messages/@original`,
+    });
     expect(call?.headers.authorization).toBeUndefined();
     expect(sim.messages(CHANNEL)[0]?.components).toEqual(alertBody.components);
     expect(sim.interaction(INTERACTION_TOKEN)?.originalEdits).toHaveLength(1);
   });
 
   it('posts an ephemeral follow-up to /webhooks/{application}/{token} without Authorization', async () => {
-    const created = await discord.createFollowupMessage(APP_ID, INTERACTION_TOKEN, { content: 'Assigned to #backend', flags: 64 });
+    const created = await discord.createFollowupMessage(APP_ID, INTERACTION_TOKEN, {
+      content: 'Assigned to #backend',
+      flags: 64,
+    });
 
     const [call] = sim.calls;
     expect(call).toMatchObject({ method: 'POST', path: `/webhooks/${APP_ID}/${INTERACTION_TOKEN}` });

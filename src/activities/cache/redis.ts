@@ -86,8 +86,7 @@ export class RedisCache implements Cache {
       return await call();
     } catch (err) {
       if (err instanceof ReplyError) throw err; // Redis answered; not a connectivity problem
-      const cause: unknown = this.lastConnectionError ?? err;
-      const detail = (cause instanceof Error ? cause.message : String(cause)).replace(/\.+$/, '');
+      const detail = messageOf(this.lastConnectionError ?? err).replace(/\.+$/, '');
       throw new RedisUnavailableError(
         `Redis cache at ${this.where} (REDIS_URL) did not answer ${command}: ${detail}. ` +
           'Start Redis there, or unset REDIS_URL to use the in-process cache.',
@@ -95,6 +94,12 @@ export class RedisCache implements Cache {
       );
     }
   }
+}
+
+/** An error's message without relying on `instanceof Error` (false for Node's errors inside jest's vm). */
+function messageOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(err);
 }
 
 /** The URL without username/password, for messages and logs. */

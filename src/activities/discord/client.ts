@@ -106,7 +106,11 @@ export interface DiscordClient {
     body: DiscordMessageBody
   ): Promise<DiscordMessage>;
   /** `POST /webhooks/{application.id}/{interaction.token}`: a follow-up (pass `flags: 64` for ephemeral). */
-  createFollowupMessage(applicationId: string, interactionToken: string, body: DiscordMessageBody): Promise<DiscordMessage>;
+  createFollowupMessage(
+    applicationId: string,
+    interactionToken: string,
+    body: DiscordMessageBody
+  ): Promise<DiscordMessage>;
 }
 
 /**

@@ -68,7 +68,12 @@ export function assigneeLine(assignee: AlertGroup['assignee']): string {
   return assignee ? `Assigned to ${assigneeLabel(assignee)}` : 'Unassigned';
 }
 
-const UNRESOLVED_SUBSTATUS: Readonly<Record<number, string>> = { 2: 'Escalating', 3: 'Ongoing', 6: 'Regressed', 7: 'New' };
+const UNRESOLVED_SUBSTATUS: Readonly<Record<number, string>> = {
+  2: 'Escalating',
+  3: 'Ongoing',
+  6: 'Regressed',
+  7: 'New',
+};
 const IGNORED_SUBSTATUS: Readonly<Record<number, string>> = {
   1: 'Archived until escalating',
   4: 'Archived until condition met',
@@ -162,7 +167,8 @@ export function alertButtons(group: Pick<AlertGroup, 'id' | 'status' | 'hasRelea
       : group.hasReleases
         ? button(`resolve_dialog:${id}`, 'Resolve...')
         : button(`resolve:${id}`, 'Resolve');
-  const archive = group.status === 2 ? button(`mark_ongoing:${id}`, 'Mark as Ongoing') : button(`archive:${id}`, 'Archive');
+  const archive =
+    group.status === 2 ? button(`mark_ongoing:${id}`, 'Mark as Ongoing') : button(`archive:${id}`, 'Archive');
   return [resolve, archive, button(`assign_dialog:${id}`, 'Assign...')];
 }
 
@@ -191,7 +197,10 @@ export function buildAlertMessage(group: AlertGroup): { embeds: DiscordEmbed[]; 
       { name: 'Status', value: statusLabel(group.status, group.substatus), inline: true },
       {
         name: 'Assignee',
-        value: truncate(group.assignee ? escapeDiscordMarkdown(assigneeLabel(group.assignee)) : 'Unassigned', LIMITS.fieldValue),
+        value: truncate(
+          group.assignee ? escapeDiscordMarkdown(assigneeLabel(group.assignee)) : 'Unassigned',
+          LIMITS.fieldValue
+        ),
         inline: true,
       },
     ],

@@ -1,0 +1,48 @@
+/**
+ * Replays every recorded history under test/replay/histories/<workflowType>/*.json against the current
+ * workflow code. A history that no longer replays means a change broke running workflows: use patched().
+ * The tampered histories under test/replay/tampered/ must fail, which proves this test can fail.
+ * Re-record with `npm run record-histories` when a workflow changes shape on purpose (keep the old files).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOWS_PATH } from '../../src/worker';
+
+const HISTORIES = path.join(__dirname, 'histories');
+const TAMPERED = path.join(__dirname, 'tampered');
+
+function load(dir: string): Array<{ name: string; history: unknown }> {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ name: f, history: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) }));
+}
+
+let workflowBundle: { code: string };
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const noop = (): void => undefined;
+  workflowBundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop },
+  });
+});
+
+const recorded = load(HISTORIES);
+
+test('there are recorded histories for every workflow type', () => {
+  const types = new Set(recorded.map((h) => h.name.split(path.sep)[0]));
+  expect([...types].sort()).toEqual(['jiraIssueUpdated']);
+  expect(recorded.length).toBeGreaterThanOrEqual(15);
+});
+
+test.each(recorded.map((h) => [h.name, h.history] as const))('%s replays against the current code', async (name, history) => {
+  await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).resolves.toBeUndefined();
+});
+
+test.each(load(TAMPERED).map((h) => [h.name, h.history] as const))('tampered %s fails to replay', async (name, history) => {
+  await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).rejects.toBeInstanceOf(DeterminismViolationError);
+});
