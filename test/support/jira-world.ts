@@ -103,3 +103,26 @@ export async function recordHistory(client: Client, workflowId: string, name: st
 export async function delivery(db: Knex, id: number): Promise<Record<string, any>> {
   return db('webhook_deliveries').where('id', id).first();
 }
+
+/**
+ * The workflow's history as text with every payload decoded (payload `data` is base64 in the proto JSON), so
+ * tests can search it for what a person would see in the Temporal UI: summaries, inputs, results, failures.
+ */
+export async function historyText(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    if (v == null) return;
+    if (v instanceof Uint8Array) {
+      parts.push(Buffer.from(v).toString('utf8'));
+    } else if (Array.isArray(v)) {
+      v.forEach(walk);
+    } else if (typeof v === 'object') {
+      Object.values(v as Record<string, unknown>).forEach(walk);
+    } else {
+      parts.push(String(v));
+    }
+  };
+  walk(history);
+  return parts.join('\n');
+}
