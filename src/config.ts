@@ -40,7 +40,11 @@ export interface Config {
   };
   readonly apiToken: string | undefined;
   readonly discord: { readonly apiBaseUrl: string };
-  readonly teams: { readonly appId: string | undefined; readonly openIdMetadataUrl: string; readonly tokenUrl: string | undefined };
+  readonly teams: {
+    readonly appId: string | undefined;
+    readonly openIdMetadataUrl: string;
+    readonly tokenUrl: string | undefined;
+  };
   readonly logLevel: string;
   readonly httpTimeoutMs: number;
   readonly workflowBundlePath: string | undefined;

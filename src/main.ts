@@ -17,7 +17,10 @@ import { findTemporalCli, startDevServer } from './temporal-dev-server';
 import { createWorker } from './worker';
 import { SEARCH_ATTRIBUTE_FLAGS } from './workflows/shared';
 
-async function temporalAddress(config: ReturnType<typeof loadConfig>, log: (m: string) => void): Promise<{ address: string; devServer?: DevServer }> {
+async function temporalAddress(
+  config: ReturnType<typeof loadConfig>,
+  log: (m: string) => void
+): Promise<{ address: string; devServer?: DevServer }> {
   if (config.temporal.address) return { address: config.temporal.address };
   log('Starting the Temporal dev server (the first run builds the Temporal CLI with Go, which takes a few minutes)…');
   const devServer = await startDevServer({
@@ -47,7 +50,12 @@ async function main(): Promise<void> {
     const nativeConnection = await NativeConnection.connect({ address });
     const connection = await Connection.connect({ address });
     const runtimeConfig = { ...config, temporal: { ...config.temporal, address } };
-    const worker = await createWorker(runtimeConfig, { db, cache, connection: nativeConnection, workflowBundlePath: config.workflowBundlePath });
+    const worker = await createWorker(runtimeConfig, {
+      db,
+      cache,
+      connection: nativeConnection,
+      workflowBundlePath: config.workflowBundlePath,
+    });
     const api = await startApi(runtimeConfig, { db, cache, connection, logger });
     const running = worker.run();
     log(`issue-sync is running.

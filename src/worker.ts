@@ -20,7 +20,11 @@ export interface WorkerDeps {
   readonly workflowBundlePath?: string;
 }
 
-export async function createWorker(config: Config, deps: WorkerDeps, extra: Partial<WorkerOptions> = {}): Promise<Worker> {
+export async function createWorker(
+  config: Config,
+  deps: WorkerDeps,
+  extra: Partial<WorkerOptions> = {}
+): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: config.temporal.namespace,
@@ -31,7 +35,9 @@ export async function createWorker(config: Config, deps: WorkerDeps, extra: Part
       discordApiBaseUrl: config.discord.apiBaseUrl,
       httpTimeoutMs: config.httpTimeoutMs,
     }),
-    ...(deps.workflowBundlePath ? { workflowBundle: { codePath: deps.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(deps.workflowBundlePath
+      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '10s',
     ...extra,
   });
@@ -39,7 +45,8 @@ export async function createWorker(config: Config, deps: WorkerDeps, extra: Part
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything)');
+  if (!config.temporal.address)
+    throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything)');
   const db = createDb(config.databaseUrl);
   const cache = createCache({ redisUrl: config.redisUrl });
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -30,7 +30,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
  * 429 and 503 wait for Retry-After (nextRetryDelay); other 5xx and 408 retry with backoff;
  * other 4xx are non-retryable with a type naming the cause. `what` names the call, never a secret or email.
  */
-export function httpFailure(system: string, what: string, status: number, retryAfter?: string | null): ApplicationFailure {
+export function httpFailure(
+  system: string,
+  what: string,
+  status: number,
+  retryAfter?: string | null
+): ApplicationFailure {
   const message = `${system} ${what} answered HTTP ${status}`;
   if (status === 429 || status === 503) {
     const delay = parseRetryAfter(retryAfter);

@@ -46,7 +46,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: Error & { type?: string }, req, res, next) => {
     if (res.headersSent) return next(err);
     const status = errorStatus(err);
-    if (status >= 500 && status !== 503) logger.error({ err: { name: err.name, stack: err.stack }, path: req.path }, 'request failed');
+    if (status >= 500 && status !== 503)
+      logger.error({ err: { name: err.name, stack: err.stack }, path: req.path }, 'request failed');
     const name = status === 413 ? 'PayloadTooLargeError' : status === 500 ? 'InternalError' : err.name;
     const message = status === 413 ? 'body larger than 1 MiB' : status === 500 ? 'internal error' : err.message;
     res.status(status).json({ error: { name, message } });

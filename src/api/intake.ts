@@ -34,7 +34,11 @@ export function workflowIdFor(provider: string, deliveryKey: string): string {
   return `${provider}-${deliveryKey}`;
 }
 
-async function startOrUnavailable(d: Delivery, workflowId: string, deliveryId: number): Promise<'started' | 'duplicate'> {
+async function startOrUnavailable(
+  d: Delivery,
+  workflowId: string,
+  deliveryId: number
+): Promise<'started' | 'duplicate'> {
   try {
     await d.start?.(workflowId, deliveryId);
     return 'started';
@@ -46,7 +50,8 @@ async function startOrUnavailable(d: Delivery, workflowId: string, deliveryId: n
 
 export async function intake(deps: IntakeDeps, d: Delivery): Promise<IntakeReply> {
   const workflowId = d.skipReason ? null : workflowIdFor(d.provider, d.deliveryKey);
-  const inserted = await deps.db('webhook_deliveries')
+  const inserted = await deps
+    .db('webhook_deliveries')
     .insert({
       provider: d.provider,
       integration_id: d.integrationId,
@@ -77,7 +82,8 @@ export async function intake(deps: IntakeDeps, d: Delivery): Promise<IntakeReply
 }
 
 async function duplicate(deps: IntakeDeps, d: Delivery): Promise<IntakeReply> {
-  const [row] = await deps.db('webhook_deliveries')
+  const [row] = await deps
+    .db('webhook_deliveries')
     .where({ provider: d.provider, delivery_key: d.deliveryKey })
     .increment('attempts', 1)
     .returning(['id', 'status', 'workflow_id']);

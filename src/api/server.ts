@@ -18,7 +18,10 @@ export interface ApiHandle {
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config, deps: { db: Db; cache: Cache; connection: Connection; logger: Logger }): Promise<ApiHandle> {
+export async function startApi(
+  config: Config,
+  deps: { db: Db; cache: Cache; connection: Connection; logger: Logger }
+): Promise<ApiHandle> {
   const temporal = new Client({ connection: deps.connection, namespace: config.temporal.namespace });
   const app = createApp({
     db: deps.db,
@@ -44,7 +47,8 @@ export async function startApi(config: Config, deps: { db: Db; cache: Cache; con
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything)');
+  if (!config.temporal.address)
+    throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything)');
   const logger = createLogger(config.logLevel);
   const db = createDb(config.databaseUrl);
   const cache = createCache({ redisUrl: config.redisUrl });

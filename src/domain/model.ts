@@ -6,7 +6,14 @@
 export const GroupStatus = { Unresolved: 0, Resolved: 1, Ignored: 2 } as const;
 export type GroupStatus = (typeof GroupStatus)[keyof typeof GroupStatus];
 
-export const GroupSubstatus = { UntilEscalating: 1, Escalating: 2, Ongoing: 3, Forever: 5, Regressed: 6, New: 7 } as const;
+export const GroupSubstatus = {
+  UntilEscalating: 1,
+  Escalating: 2,
+  Ongoing: 3,
+  Forever: 5,
+  Regressed: 6,
+  New: 7,
+} as const;
 
 export const ActivityType = {
   SetResolved: 1,

@@ -101,7 +101,8 @@ export function pickAssignee(candidates: readonly CandidateUser[]): number | nul
 export function noAssigneeReason(candidates: readonly CandidateUser[]): string {
   if (candidates.length === 0) return 'no verified user for the Jira assignee';
   if (!candidates.some((c) => c.isActive)) return 'the matching user is deactivated';
-  if (!candidates.some((c) => c.isActive && c.isOrgMember)) return "the matching user is not a member of the group's organization";
+  if (!candidates.some((c) => c.isActive && c.isOrgMember))
+    return "the matching user is not a member of the group's organization";
   return "the matching user has no access to the group's project";
 }
 

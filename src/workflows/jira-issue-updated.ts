@@ -17,7 +17,9 @@ const REFUSED: Record<string, string> = {
   NotFound: 'Jira does not know the assignee account (404)',
 };
 
-async function resolveAssignee(input: JiraIssueUpdatedInput): Promise<{ target: AssigneeTarget | null; reason?: string }> {
+async function resolveAssignee(
+  input: JiraIssueUpdatedInput
+): Promise<{ target: AssigneeTarget | null; reason?: string }> {
   const a = input.assignee;
   if (a == null) return { target: { kind: 'none' } };
   try {
@@ -41,40 +43,92 @@ function chain(name: ChainResult['chain'], applied: ApplyResult, extra: Array<st
 
 async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
   const { target, reason } = await resolveAssignee(input);
-  const links = await step('tracker', 'trackerFindLinkedGroups', `Find groups linked to ${input.issue.key} (assignee sync)`, {
-    integrationId: input.integrationId, issueKey: input.issue.key, issueId: input.issue.id, flag: 'sync_reverse_assignment',
-  });
+  const links = await step(
+    'tracker',
+    'trackerFindLinkedGroups',
+    `Find groups linked to ${input.issue.key} (assignee sync)`,
+    {
+      integrationId: input.integrationId,
+      issueKey: input.issue.key,
+      issueId: input.issue.id,
+      flag: 'sync_reverse_assignment',
+    }
+  );
   if (links.externalIssueIds.length === 0) {
-    return { chain: 'assignee', outcome: 'skipped', reason: reasonsOf(links.skipped) ?? 'no linked groups', changedGroupIds: [] };
+    return {
+      chain: 'assignee',
+      outcome: 'skipped',
+      reason: reasonsOf(links.skipped) ?? 'no linked groups',
+      changedGroupIds: [],
+    };
   }
-  const summary = target ? `Apply the assignee to groups linked to ${input.issue.key}` : `Advance the assignee watermark of ${input.issue.key}`;
+  const summary = target
+    ? `Apply the assignee to groups linked to ${input.issue.key}`
+    : `Advance the assignee watermark of ${input.issue.key}`;
   const applied = await step('tracker', 'trackerApplyInboundAssignee', summary, {
-    externalIssueIds: links.externalIssueIds, eventAt: input.eventAt, target, source,
+    externalIssueIds: links.externalIssueIds,
+    eventAt: input.eventAt,
+    target,
+    source,
   });
   const problems = await afterGroupChanges(applied.changed, source);
   const skips = target ? applied.skipped : applied.skipped.filter((s) => s.reason.startsWith('stale'));
-  return chain('assignee', { changed: applied.changed, skipped: [...links.skipped, ...skips] }, [target ? null : reason, ...problems]);
+  return chain('assignee', { changed: applied.changed, skipped: [...links.skipped, ...skips] }, [
+    target ? null : reason,
+    ...problems,
+  ]);
 }
 
 async function statusChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
   const target = statusTargetFromCategory(input.statusCategory);
-  if (!target) return { chain: 'status', outcome: 'skipped', reason: 'no status category in the issue snapshot', changedGroupIds: [] };
-  const links = await step('tracker', 'trackerFindLinkedGroups', `Find groups linked to ${input.issue.key} (status sync)`, {
-    integrationId: input.integrationId, issueKey: input.issue.key, issueId: input.issue.id, flag: 'sync_status_reverse',
-  });
+  if (!target)
+    return {
+      chain: 'status',
+      outcome: 'skipped',
+      reason: 'no status category in the issue snapshot',
+      changedGroupIds: [],
+    };
+  const links = await step(
+    'tracker',
+    'trackerFindLinkedGroups',
+    `Find groups linked to ${input.issue.key} (status sync)`,
+    {
+      integrationId: input.integrationId,
+      issueKey: input.issue.key,
+      issueId: input.issue.id,
+      flag: 'sync_status_reverse',
+    }
+  );
   if (links.externalIssueIds.length === 0) {
-    return { chain: 'status', outcome: 'skipped', reason: reasonsOf(links.skipped) ?? 'no linked groups', changedGroupIds: [] };
+    return {
+      chain: 'status',
+      outcome: 'skipped',
+      reason: reasonsOf(links.skipped) ?? 'no linked groups',
+      changedGroupIds: [],
+    };
   }
-  const applied = await step('tracker', 'trackerApplyInboundStatus', `Apply status ${target} to groups linked to ${input.issue.key}`, {
-    externalIssueIds: links.externalIssueIds, eventAt: input.eventAt, target, source, orgConfig: links.orgConfig,
-  });
+  const applied = await step(
+    'tracker',
+    'trackerApplyInboundStatus',
+    `Apply status ${target} to groups linked to ${input.issue.key}`,
+    {
+      externalIssueIds: links.externalIssueIds,
+      eventAt: input.eventAt,
+      target,
+      source,
+      orgConfig: links.orgConfig,
+    }
+  );
   const problems = await afterGroupChanges(applied.changed, source);
   return chain('status', { changed: applied.changed, skipped: [...links.skipped, ...applied.skipped] }, problems);
 }
 
 async function moveChain(input: JiraIssueUpdatedInput): Promise<ChainResult> {
   const { rekeyed } = await step('tracker', 'trackerRekeyExternalIssue', `Re-key moved issue ${input.issue.key}`, {
-    integrationId: input.integrationId, issueId: input.issue.id, issueKey: input.issue.key, previousKey: input.moved?.previousKey ?? null,
+    integrationId: input.integrationId,
+    issueId: input.issue.id,
+    issueKey: input.issue.key,
+    previousKey: input.moved?.previousKey ?? null,
   });
   return rekeyed > 0
     ? { chain: 'move', outcome: 'applied', reason: null, changedGroupIds: [] }
@@ -85,7 +139,12 @@ function summarize(chains: readonly ChainResult[]): SyncResult {
   const groupIds = [...new Set(chains.flatMap((c) => c.changedGroupIds))].sort((a, b) => a - b);
   const applied = chains.some((c) => c.outcome === 'applied');
   const reasons = chains.map((c) => c.reason).filter((r): r is string => !!r);
-  return { outcome: applied ? 'applied' : 'skipped', reason: reasons.length > 0 ? reasons.join('; ') : null, groupIds, chains: [...chains] };
+  return {
+    outcome: applied ? 'applied' : 'skipped',
+    reason: reasons.length > 0 ? reasons.join('; ') : null,
+    groupIds,
+    chains: [...chains],
+  };
 }
 
 async function finish(input: JiraIssueUpdatedInput, result: SyncResult): Promise<void> {
@@ -94,13 +153,23 @@ async function finish(input: JiraIssueUpdatedInput, result: SyncResult): Promise
     { key: SA.GroupIds, value: result.groupIds.map(String) },
   ]);
   await step('tracker', 'trackerFinishDelivery', `Mark delivery ${input.deliveryId} ${result.outcome}`, {
-    deliveryId: input.deliveryId, outcome: result.outcome, reason: result.reason, groupIds: result.groupIds,
+    deliveryId: input.deliveryId,
+    outcome: result.outcome,
+    reason: result.reason,
+    groupIds: result.groupIds,
   });
 }
 
 export async function jiraIssueUpdated(input: JiraIssueUpdatedInput): Promise<SyncResult> {
-  const source: ChangeSource = { provider: 'jira', integrationId: input.integrationId, key: input.deliveryKey, label: input.issue.key };
-  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, { deliveryId: input.deliveryId });
+  const source: ChangeSource = {
+    provider: 'jira',
+    integrationId: input.integrationId,
+    key: input.deliveryKey,
+    label: input.issue.key,
+  };
+  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, {
+    deliveryId: input.deliveryId,
+  });
   const chains: ChainResult[] = [];
   try {
     if (input.moved) chains.push(await moveChain(input));

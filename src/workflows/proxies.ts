@@ -12,7 +12,12 @@ export const OPTIONS = {
   tracker: {
     startToCloseTimeout: '30s',
     scheduleToCloseTimeout: '30m',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['IntegrationNotFound'] },
+    retry: {
+      initialInterval: '500ms',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      nonRetryableErrorTypes: ['IntegrationNotFound'],
+    },
   },
   cache: {
     startToCloseTimeout: '10s',

@@ -21,11 +21,16 @@ export function failureReason(err: unknown): string {
 
 /** The failure type of a failed activity (ApplicationFailure.type), if any. */
 export function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
 }
 
 /** Distinct skip reasons, in order, joined for the delivery row. */
-export function reasonsOf(skips: readonly GroupSkip[], extra: ReadonlyArray<string | null | undefined> = []): string | null {
+export function reasonsOf(
+  skips: readonly GroupSkip[],
+  extra: ReadonlyArray<string | null | undefined> = []
+): string | null {
   const all = unique([...extra.filter((r): r is string => !!r), ...skips.map((s) => s.reason)]);
   return all.length > 0 ? all.join('; ') : null;
 }
@@ -38,20 +43,32 @@ export async function afterGroupChanges(changes: readonly GroupChange[], source:
   if (changes.length === 0) return [];
   const groupIds = unique(changes.map((c) => c.groupId));
   await step('cache', 'cacheInvalidateGroups', `Invalidate caches of groups ${groupIds.join(', ')}`, { groupIds });
-  const messages = await step('tracker', 'trackerListChatMessages', `Find chat messages of ${groupIds.length} group(s)`, {
-    groupIds,
-  });
+  const messages = await step(
+    'tracker',
+    'trackerListChatMessages',
+    `Find chat messages of ${groupIds.length} group(s)`,
+    {
+      groupIds,
+    }
+  );
   const problems: string[] = [];
   await Promise.all(
     messages
       .filter((m) => m.provider === 'discord') // Teams cards are refreshed once the Teams notifier lands.
       .map(async (m) => {
         try {
-          await step('discord', 'discordRefreshAlert', `Refresh Discord alert of group ${m.groupId}`, { chatMessageId: m.id });
+          await step('discord', 'discordRefreshAlert', `Refresh Discord alert of group ${m.groupId}`, {
+            chatMessageId: m.id,
+          });
           for (const c of changes.filter((x) => x.groupId === m.groupId)) {
             await step('discord', 'discordPostReply', `Reply on Discord: group ${m.groupId} ${c.kind}`, {
               chatMessageId: m.id,
-              notice: { kind: c.kind, assigneeName: c.assigneeName, assigneeType: c.assigneeType, source: { provider: source.provider, label: source.label } },
+              notice: {
+                kind: c.kind,
+                assigneeName: c.assigneeName,
+                assigneeType: c.assigneeType,
+                source: { provider: source.provider, label: source.label },
+              },
               idempotencyKey: `${source.provider}:${source.key}:${m.id}:${c.kind}`,
             });
           }

@@ -3,6 +3,8 @@
  * invalidated on every assignee change; search attributes and summaries in Temporal; /api auth; health and
  * readiness; a Temporal outage answered with 503 and redriven by the provider's retry.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
@@ -12,7 +14,17 @@ import { API_TOKEN, startStack, truncateAll } from '../support/stack';
 import type { JiraSimulator } from '../support/jira-simulator';
 import { startJiraSimulator } from '../support/jira-simulator';
 import type { World } from '../support/jira-world';
-import { CLIENT_KEY, JANE, SHARED_SECRET, delivery, historyText, issuePayload, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
+import {
+  CLIENT_KEY,
+  JANE,
+  SHARED_SECRET,
+  delivery,
+  historyText,
+  issuePayload,
+  resultOf,
+  seedWorld,
+  sendWebhook,
+} from '../support/jira-world';
 import { assigneeExistsKey } from '../../src/activities/cache/cache';
 
 let stack: Stack;
@@ -33,7 +45,8 @@ beforeEach(async () => {
 });
 
 const t = (m: number) => new Date(Date.UTC(2026, 10, 3, 8, m)).toISOString();
-const assignJane = (m: number) => issuePayload({ changedFields: ['assignee'], updated: t(m), assignee: { ...JANE, emailAddress: JANE.email } });
+const assignJane = (m: number) =>
+  issuePayload({ changedFields: ['assignee'], updated: t(m), assignee: { ...JANE, emailAddress: JANE.email } });
 
 async function getGroup(id: number, token = API_TOKEN) {
   const res = await fetch(`${stack.api}/api/groups/${id}`, { headers: { authorization: `Bearer ${token}` } });
@@ -43,7 +56,13 @@ async function getGroup(id: number, token = API_TOKEN) {
 test('When a group is read, Then assignee_exists comes through the cache, and an assignment invalidates it at once', async () => {
   const before = await getGroup(w.groupId);
   expect(before.status).toBe(200);
-  expect(before.body).toMatchObject({ id: w.groupId, shortId: 'BACKEND-1A', assignee: null, assigneeExists: false, assigneeExistsFromCache: false });
+  expect(before.body).toMatchObject({
+    id: w.groupId,
+    shortId: 'BACKEND-1A',
+    assignee: null,
+    assigneeExists: false,
+    assigneeExistsFromCache: false,
+  });
   expect((await getGroup(w.groupId)).body.assigneeExistsFromCache).toBe(true); // "no assignee" cached for 60 s
 
   const sent = await sendWebhook(stack.api, assignJane(1), { identifier: 'v-1' });
@@ -51,15 +70,22 @@ test('When a group is read, Then assignee_exists comes through the cache, and an
   expect(await stack.cache.get(assigneeExistsKey(w.groupId))).toBeNull(); // Sentry leaves the stale "0" here
 
   const after = await getGroup(w.groupId);
-  expect(after.body).toMatchObject({ assignee: { type: 'user', id: w.janeId, name: 'Jane Doe' }, assigneeExists: true, assigneeExistsFromCache: false });
+  expect(after.body).toMatchObject({
+    assignee: { type: 'user', id: w.janeId, name: 'Jane Doe' },
+    assigneeExists: true,
+    assigneeExistsFromCache: false,
+  });
   expect(JSON.stringify(after.body)).not.toContain(JANE.email);
 });
 
 test('When /api is called without the bearer token or with a bad id, Then 401 / 400 / 404 with a named error', async () => {
-  expect((await getGroup(w.groupId, 'wrong')).body.error).toEqual({ name: 'AuthError', message: 'missing or wrong bearer token' });
+  expect((await getGroup(w.groupId, 'wrong')).body.error).toEqual({
+    name: 'AuthError',
+    message: 'missing or wrong bearer token',
+  });
   const bad = await fetch(`${stack.api}/api/groups/abc`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
   expect(bad.status).toBe(400);
-  expect((await bad.json()).error.message).toBe('id: must be a positive integer');
+  expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('id: must be a positive integer');
   expect((await getGroup(999_999)).status).toBe(404);
 });
 
@@ -88,13 +114,31 @@ test('When a workflow ran, Then it is searchable by Provider, IntegrationId, Ext
 });
 
 test('When deliveries are listed, Then each says its status and reason without payloads', async () => {
-  const payload = issuePayload({ changedFields: ['status'], updated: t(3), statusCategoryKey: 'new' }) as { changelog: { items: Array<Record<string, unknown>> } };
-  payload.changelog.items = [{ field: 'summary', fieldtype: 'jira', fieldId: 'summary', from: null, fromString: 'Old', to: null, toString: 'New' }];
+  const payload = issuePayload({ changedFields: ['status'], updated: t(3), statusCategoryKey: 'new' }) as {
+    changelog: { items: Array<Record<string, unknown>> };
+  };
+  payload.changelog.items = [
+    {
+      field: 'summary',
+      fieldtype: 'jira',
+      fieldId: 'summary',
+      from: null,
+      fromString: 'Old',
+      to: null,
+      toString: 'New',
+    },
+  ];
   expect((await sendWebhook(stack.api, payload, { identifier: 'v-list' })).status).toBe(202);
-  const res = await fetch(`${stack.api}/api/deliveries?provider=jira`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  const res = await fetch(`${stack.api}/api/deliveries?provider=jira`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
   const body = (await res.json()) as { deliveries: Array<Record<string, unknown>> };
   expect(body.deliveries).toHaveLength(1);
-  expect(body.deliveries[0]).toMatchObject({ delivery_key: 'v-list', status: 'skipped', reason: 'nothing to sync: changelog changes summary' });
+  expect(body.deliveries[0]).toMatchObject({
+    delivery_key: 'v-list',
+    status: 'skipped',
+    reason: 'nothing to sync: changelog changes summary',
+  });
 });
 
 test('When the service is up, Then /healthz, /readyz and /metrics answer', async () => {
@@ -108,22 +152,32 @@ test('When the service is up, Then /healthz, /readyz and /metrics answer', async
 test('When Temporal is unreachable, Then 503, the delivery stays accepted, and the retried delivery starts the workflow', async () => {
   // An API whose Temporal client points at a port nobody listens on.
   const deadConnection = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 200 }).catch(() => null);
-  const deadClient = deadConnection ? new Client({ connection: deadConnection }) : new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+  const deadClient = deadConnection
+    ? new Client({ connection: deadConnection })
+    : new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
   const app = createApp({
-    db: stack.db, cache: stack.cache, temporal: deadClient, taskQueue: stack.config.temporal.taskQueue, apiToken: API_TOKEN,
-    logger: createLogger('silent'), metrics: createMetrics(),
+    db: stack.db,
+    cache: stack.cache,
+    temporal: deadClient,
+    taskQueue: stack.config.temporal.taskQueue,
+    apiToken: API_TOKEN,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
   });
-  const server = await new Promise<import('node:http').Server>((resolve) => {
+  const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const deadApi = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+  const deadApi = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     const first = await sendWebhook(deadApi, assignJane(4), { identifier: 'v-outage' });
     expect(first.status).toBe(503);
     expect(first.body.error.name).toBe('UnavailableError');
     const row = await stack.db('webhook_deliveries').where({ delivery_key: 'v-outage' }).first();
     expect(row.status).toBe('accepted');
-    const retried = await sendWebhook(stack.api, assignJane(4), { identifier: 'v-outage', headers: { 'x-atlassian-webhook-retry': '1' } });
+    const retried = await sendWebhook(stack.api, assignJane(4), {
+      identifier: 'v-outage',
+      headers: { 'x-atlassian-webhook-retry': '1' },
+    });
     expect(retried.status).toBe(202);
     expect(retried.body.redriven).toBe(true);
     expect((await resultOf(stack.client, retried.body.workflowId)).outcome).toBe('applied');

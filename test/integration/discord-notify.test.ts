@@ -14,7 +14,16 @@ import type { JiraSimulator } from '../support/jira-simulator';
 import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import type { World } from '../support/jira-world';
-import { CLIENT_KEY, JANE, SHARED_SECRET, delivery, issuePayload, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
+import {
+  CLIENT_KEY,
+  JANE,
+  SHARED_SECRET,
+  delivery,
+  issuePayload,
+  resultOf,
+  seedWorld,
+  sendWebhook,
+} from '../support/jira-world';
 
 const BOT_TOKEN = 'discord-bot-token-for-tests';
 const CHANNEL = '1100000000000000001';
@@ -40,13 +49,26 @@ beforeEach(async () => {
   discord.reset();
   await truncateAll(stack.db);
   w = await seedWorld(stack.db, jira);
-  const discordId = await fx.insertDiscordIntegration(stack.db, { guildId: 'guild-1', applicationId: 'app-1', botToken: BOT_TOKEN });
-  await fx.insertChatMessage(stack.db, { groupId: w.groupId, integrationId: discordId, channelId: CHANNEL, messageId: ALERT });
+  const discordId = await fx.insertDiscordIntegration(stack.db, {
+    guildId: 'guild-1',
+    applicationId: 'app-1',
+    botToken: BOT_TOKEN,
+  });
+  await fx.insertChatMessage(stack.db, {
+    groupId: w.groupId,
+    integrationId: discordId,
+    channelId: CHANNEL,
+    messageId: ALERT,
+  });
   discord.seedMessage(CHANNEL, ALERT, { content: '' });
 });
 
 const assignJane = (minute: number) =>
-  issuePayload({ changedFields: ['assignee'], updated: new Date(Date.UTC(2026, 10, 2, 9, minute)).toISOString(), assignee: { ...JANE, emailAddress: JANE.email } });
+  issuePayload({
+    changedFields: ['assignee'],
+    updated: new Date(Date.UTC(2026, 10, 2, 9, minute)).toISOString(),
+    assignee: { ...JANE, emailAddress: JANE.email },
+  });
 
 function replies() {
   return discord.messages(CHANNEL).filter((m) => m.id !== ALERT);
@@ -92,21 +114,25 @@ describe('with a worker in this process', () => {
 });
 
 function spawnWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '..', 'support', 'worker-process.ts')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: stack.config.databaseUrl,
-      TEMPORAL_ADDRESS: stack.config.temporal.address,
-      TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
-      DISCORD_API_BASE_URL: discord.baseUrl,
-      HTTP_TIMEOUT_MS: '3000',
-      LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.resolve(__dirname, '..', 'support', 'worker-process.ts')],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: stack.config.databaseUrl,
+        TEMPORAL_ADDRESS: stack.config.temporal.address,
+        TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
+        DISCORD_API_BASE_URL: discord.baseUrl,
+        HTTP_TIMEOUT_MS: '3000',
+        LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('worker process did not start in 60 s')), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('worker ready')) {
         clearTimeout(timer);
         resolve(child);

@@ -10,7 +10,17 @@ import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import { signConnectJwt } from '../support/jira-jwt';
 import type { World } from '../support/jira-world';
-import { CLIENT_KEY, JANE, SHARED_SECRET, delivery, historyText, issuePayload, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
+import {
+  CLIENT_KEY,
+  JANE,
+  SHARED_SECRET,
+  delivery,
+  historyText,
+  issuePayload,
+  resultOf,
+  seedWorld,
+  sendWebhook,
+} from '../support/jira-world';
 
 let stack: Stack;
 let jira: JiraSimulator;
@@ -49,7 +59,11 @@ async function run(payload: Record<string, unknown>, identifier: string, record?
 
 describe('assignee chain', () => {
   test('When the payload carries the email, Then the group is assigned with activity, history and subscription', async () => {
-    const payload = issuePayload({ changedFields: ['assignee'], updated: t(1), assignee: { ...JANE, emailAddress: JANE.email } });
+    const payload = issuePayload({
+      changedFields: ['assignee'],
+      updated: t(1),
+      assignee: { ...JANE, emailAddress: JANE.email },
+    });
     const { result, row } = await run(payload, 'd-assign-payload', 'assign-by-payload-email');
     expect(result.outcome).toBe('applied');
     expect(row.status).toBe('applied');
@@ -58,7 +72,9 @@ describe('assignee chain', () => {
     expect(acts).toHaveLength(1);
     expect(acts[0].data).toEqual({ assignee: String(w.janeId), assigneeType: 'user', integration: 'jira' });
     expect(await stack.db('group_history').where({ group_id: w.groupId, status: 5 })).toHaveLength(1);
-    expect(await stack.db('group_subscriptions').where({ group_id: w.groupId, user_id: w.janeId, reason: 2 })).toHaveLength(1);
+    expect(
+      await stack.db('group_subscriptions').where({ group_id: w.groupId, user_id: w.janeId, reason: 2 })
+    ).toHaveLength(1);
     expect(jira.callsTo('GET', '/rest/api/3/user/email')).toHaveLength(0);
     // The email never reached the delivery row or the workflow history.
     expect(JSON.stringify(row)).not.toContain(JANE.email);
@@ -70,8 +86,15 @@ describe('assignee chain', () => {
   });
 
   test('When Jira hides the email and the email API answers 429 once, Then it waits Retry-After and assigns', async () => {
-    jira.failNext({ method: 'GET', pathPrefix: '/rest/api/3/user/email' }, 1, { status: 429, headers: { 'Retry-After': '1' } });
-    const payload = issuePayload({ changedFields: ['assignee'], updated: t(2), assignee: { accountId: JANE.accountId, displayName: JANE.displayName } });
+    jira.failNext({ method: 'GET', pathPrefix: '/rest/api/3/user/email' }, 1, {
+      status: 429,
+      headers: { 'Retry-After': '1' },
+    });
+    const payload = issuePayload({
+      changedFields: ['assignee'],
+      updated: t(2),
+      assignee: { accountId: JANE.accountId, displayName: JANE.displayName },
+    });
     const { result } = await run(payload, 'd-hidden-429', 'hidden-email-after-429');
     expect(result.outcome).toBe('applied');
     expect((await assignee())?.user_id).toBe(String(w.janeId));
@@ -96,8 +119,15 @@ describe('assignee chain', () => {
   });
 
   test('When the assignee is removed in Jira, Then the group is unassigned with activity 12 and history 6', async () => {
-    await run(issuePayload({ changedFields: ['assignee'], updated: t(4), assignee: { ...JANE, emailAddress: JANE.email } }), 'd-u1');
-    const { result } = await run(issuePayload({ changedFields: ['assignee'], updated: t(5), assignee: null }), 'd-u2', 'unassign');
+    await run(
+      issuePayload({ changedFields: ['assignee'], updated: t(4), assignee: { ...JANE, emailAddress: JANE.email } }),
+      'd-u1'
+    );
+    const { result } = await run(
+      issuePayload({ changedFields: ['assignee'], updated: t(5), assignee: null }),
+      'd-u2',
+      'unassign'
+    );
     expect(result.outcome).toBe('applied');
     expect(await assignee()).toBeUndefined();
     expect(await activities(12)).toHaveLength(1);
@@ -109,7 +139,11 @@ describe('assignee chain', () => {
     const bob = await fx.insertUser(stack.db, { username: 'bob', name: 'Bob', emails: [{ email: 'bob@example.com' }] });
     await fx.addMember(stack.db, w.orgId, bob); // org member, but in no team of the project
     const { result, row } = await run(
-      issuePayload({ changedFields: ['assignee'], updated: t(6), assignee: { accountId: 'acc-bob', emailAddress: 'bob@example.com' } }),
+      issuePayload({
+        changedFields: ['assignee'],
+        updated: t(6),
+        assignee: { accountId: 'acc-bob', emailAddress: 'bob@example.com' },
+      }),
       'd-noaccess',
       'user-without-project-access'
     );
@@ -119,9 +153,17 @@ describe('assignee chain', () => {
   });
 
   test('When an unverified email matches, Then it does not count', async () => {
-    await fx.insertUser(stack.db, { username: 'eve', name: 'Eve', emails: [{ email: 'eve@example.com', verified: false }] });
+    await fx.insertUser(stack.db, {
+      username: 'eve',
+      name: 'Eve',
+      emails: [{ email: 'eve@example.com', verified: false }],
+    });
     const { row } = await run(
-      issuePayload({ changedFields: ['assignee'], updated: t(7), assignee: { accountId: 'acc-eve', emailAddress: 'EVE@example.com' } }),
+      issuePayload({
+        changedFields: ['assignee'],
+        updated: t(7),
+        assignee: { accountId: 'acc-eve', emailAddress: 'EVE@example.com' },
+      }),
       'd-unverified'
     );
     expect(row.reason).toBe('no verified user for the Jira assignee');
@@ -132,9 +174,18 @@ describe('assignee chain', () => {
     const p2 = await fx.insertProject(stack.db, org2, 'web');
     const t2 = await fx.insertTeam(stack.db, org2, 'web', [p2]);
     await fx.addMember(stack.db, org2, w.janeId, [t2]);
-    await fx.installIntegration(stack.db, org2, w.integrationId, { ...fx.ALL_JIRA_SYNC, sync_reverse_assignment: false });
+    await fx.installIntegration(stack.db, org2, w.integrationId, {
+      ...fx.ALL_JIRA_SYNC,
+      sync_reverse_assignment: false,
+    });
     const g2 = await fx.insertGroup(stack.db, p2);
-    await fx.linkExternalIssue(stack.db, { groupId: g2, orgId: org2, integrationId: w.integrationId, key: 'APP-123', externalId: '10001' });
+    await fx.linkExternalIssue(stack.db, {
+      groupId: g2,
+      orgId: org2,
+      integrationId: w.integrationId,
+      key: 'APP-123',
+      externalId: '10001',
+    });
     const { result, row } = await run(
       issuePayload({ changedFields: ['assignee'], updated: t(8), assignee: { ...JANE, emailAddress: JANE.email } }),
       'd-two-orgs',
@@ -147,9 +198,16 @@ describe('assignee chain', () => {
   });
 
   test('When Jira delivers the same webhook twice, Then one workflow runs and one set of rows is written', async () => {
-    const payload = issuePayload({ changedFields: ['assignee'], updated: t(9), assignee: { ...JANE, emailAddress: JANE.email } });
+    const payload = issuePayload({
+      changedFields: ['assignee'],
+      updated: t(9),
+      assignee: { ...JANE, emailAddress: JANE.email },
+    });
     const first = await sendWebhook(stack.api, payload, { identifier: 'd-dup' });
-    const second = await sendWebhook(stack.api, payload, { identifier: 'd-dup', headers: { 'x-atlassian-webhook-retry': '1' } });
+    const second = await sendWebhook(stack.api, payload, {
+      identifier: 'd-dup',
+      headers: { 'x-atlassian-webhook-retry': '1' },
+    });
     expect(first.status).toBe(202);
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ duplicate: true, workflowId: first.body.workflowId });
@@ -165,7 +223,14 @@ describe('assignee chain', () => {
   test('When an older event arrives after a newer one, Then it changes nothing and is skipped as stale', async () => {
     const bob = await fx.insertUser(stack.db, { username: 'bob', name: 'Bob', emails: [{ email: 'bob@example.com' }] });
     await fx.addMember(stack.db, w.orgId, bob, [w.teamId]);
-    await run(issuePayload({ changedFields: ['assignee'], updated: t(20), assignee: { accountId: 'acc-bob', emailAddress: 'bob@example.com' } }), 'd-new');
+    await run(
+      issuePayload({
+        changedFields: ['assignee'],
+        updated: t(20),
+        assignee: { accountId: 'acc-bob', emailAddress: 'bob@example.com' },
+      }),
+      'd-new'
+    );
     const { result, row } = await run(
       issuePayload({ changedFields: ['assignee'], updated: t(10), assignee: { ...JANE, emailAddress: JANE.email } }),
       'd-old',
@@ -178,7 +243,12 @@ describe('assignee chain', () => {
   });
 
   test('When the issue moved to another project, Then the link is re-keyed by Jira id', async () => {
-    const payload = issuePayload({ changedFields: ['Key', 'project'], updated: t(11), issue: { id: '10001', key: 'OPS-7', projectId: '10002', projectKey: 'OPS' }, from: { key: 'APP-123' } });
+    const payload = issuePayload({
+      changedFields: ['Key', 'project'],
+      updated: t(11),
+      issue: { id: '10001', key: 'OPS-7', projectId: '10002', projectKey: 'OPS' },
+      from: { key: 'APP-123' },
+    });
     const { result } = await run(payload, 'd-move', 'issue-moved');
     expect(result.outcome).toBe('applied');
     expect((await stack.db('external_issues').where('id', w.externalIssueId).first()).key).toBe('OPS-7');
@@ -187,7 +257,11 @@ describe('assignee chain', () => {
 
 describe('status chain', () => {
   test('When the issue moves to Done, Then the group is resolved (activity 1, history 1)', async () => {
-    const { result } = await run(issuePayload({ changedFields: ['status'], updated: t(12), statusCategoryKey: 'done' }), 'd-done', 'done-resolves');
+    const { result } = await run(
+      issuePayload({ changedFields: ['status'], updated: t(12), statusCategoryKey: 'done' }),
+      'd-done',
+      'done-resolves'
+    );
     expect(result.outcome).toBe('applied');
     const g = await stack.db('groups').where('id', w.groupId).first();
     expect(g.status).toBe(1);
@@ -198,7 +272,11 @@ describe('status chain', () => {
 
   test('When a resolved group is reopened in Jira, Then it is unresolved (ongoing)', async () => {
     await stack.db('groups').where('id', w.groupId).update({ status: 1 });
-    const { result } = await run(issuePayload({ changedFields: ['status'], updated: t(13), statusCategoryKey: 'indeterminate' }), 'd-reopen', 'reopen-unresolves');
+    const { result } = await run(
+      issuePayload({ changedFields: ['status'], updated: t(13), statusCategoryKey: 'indeterminate' }),
+      'd-reopen',
+      'reopen-unresolves'
+    );
     expect(result.outcome).toBe('applied');
     const g = await stack.db('groups').where('id', w.groupId).first();
     expect([g.status, g.substatus]).toEqual([0, 3]);
@@ -207,7 +285,11 @@ describe('status chain', () => {
 
   test('When the group is archived, Then Jira Done leaves it alone', async () => {
     await stack.db('groups').where('id', w.groupId).update({ status: 2, substatus: 1 });
-    const { result, row } = await run(issuePayload({ changedFields: ['status'], updated: t(14), statusCategoryKey: 'done' }), 'd-archived', 'archived-left-alone');
+    const { result, row } = await run(
+      issuePayload({ changedFields: ['status'], updated: t(14), statusCategoryKey: 'done' }),
+      'd-archived',
+      'archived-left-alone'
+    );
     expect(result.outcome).toBe('skipped');
     expect(row.reason).toMatch(/^archived/);
     expect((await stack.db('groups').where('id', w.groupId).first()).status).toBe(2);
@@ -215,10 +297,16 @@ describe('status chain', () => {
   });
 
   test('When the org resolves in the next release, Then a resolution in the latest release is written (activity 13)', async () => {
-    await stack.db('organization_integrations').update({ config: { ...fx.ALL_JIRA_SYNC, resolution_strategy: 'resolve_next_release' } });
+    await stack
+      .db('organization_integrations')
+      .update({ config: { ...fx.ALL_JIRA_SYNC, resolution_strategy: 'resolve_next_release' } });
     await fx.insertRelease(stack.db, w.orgId, w.projectId, '1.0.0', new Date('2026-10-01'));
     const latest = await fx.insertRelease(stack.db, w.orgId, w.projectId, '1.1.0', new Date('2026-10-20'));
-    const { result } = await run(issuePayload({ changedFields: ['status'], updated: t(15), statusCategoryKey: 'done' }), 'd-next', 'resolve-next-release');
+    const { result } = await run(
+      issuePayload({ changedFields: ['status'], updated: t(15), statusCategoryKey: 'done' }),
+      'd-next',
+      'resolve-next-release'
+    );
     expect(result.outcome).toBe('applied');
     const res = await stack.db('group_resolutions').where('group_id', w.groupId).first();
     expect([res.type, res.release_id]).toEqual(['in_next_release', String(latest)]);
@@ -227,7 +315,10 @@ describe('status chain', () => {
 
   test('When the group is already resolved, Then Done writes nothing', async () => {
     await stack.db('groups').where('id', w.groupId).update({ status: 1 });
-    const { row } = await run(issuePayload({ changedFields: ['status'], updated: t(16), statusCategoryKey: 'done' }), 'd-noop');
+    const { row } = await run(
+      issuePayload({ changedFields: ['status'], updated: t(16), statusCategoryKey: 'done' }),
+      'd-noop'
+    );
     expect(row.status).toBe('skipped');
     expect(row.reason).toBe('already resolved');
     expect(await stack.db('activities')).toHaveLength(0);
@@ -236,8 +327,17 @@ describe('status chain', () => {
 
 describe('intake', () => {
   test('When the JWT is signed with the wrong secret, Then 401 and nothing is stored', async () => {
-    const token = signConnectJwt({ clientKey: CLIENT_KEY, sharedSecret: 'wrong', method: 'POST', path: '/webhooks/jira/issue-updated' });
-    const res = await sendWebhook(stack.api, issuePayload({ changedFields: ['assignee'], updated: t(1), assignee: null }), { token });
+    const token = signConnectJwt({
+      clientKey: CLIENT_KEY,
+      sharedSecret: 'wrong',
+      method: 'POST',
+      path: '/webhooks/jira/issue-updated',
+    });
+    const res = await sendWebhook(
+      stack.api,
+      issuePayload({ changedFields: ['assignee'], updated: t(1), assignee: null }),
+      { token }
+    );
     expect(res.status).toBe(401);
     expect(res.body.error).toEqual({ name: 'SignatureError', message: 'bad signature' });
     expect(await stack.db('webhook_deliveries')).toHaveLength(0);
@@ -259,7 +359,11 @@ describe('intake', () => {
   });
 
   test('When there is no changelog, Then 202 and the delivery is skipped without a workflow', async () => {
-    const res = await sendWebhook(stack.api, issuePayload({ changedFields: ['assignee'], updated: t(1), omitChangelog: true }), { identifier: 'd-nocl' });
+    const res = await sendWebhook(
+      stack.api,
+      issuePayload({ changedFields: ['assignee'], updated: t(1), omitChangelog: true }),
+      { identifier: 'd-nocl' }
+    );
     expect(res.status).toBe(202);
     const row = await delivery(stack.db, res.body.deliveryId);
     expect([row.status, row.reason, row.workflow_id]).toEqual(['skipped', 'no changelog', null]);

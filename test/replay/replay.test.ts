@@ -39,10 +39,18 @@ test('there are recorded histories for every workflow type', () => {
   expect(recorded.length).toBeGreaterThanOrEqual(15);
 });
 
-test.each(recorded.map((h) => [h.name, h.history] as const))('%s replays against the current code', async (name, history) => {
-  await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).resolves.toBeUndefined();
-});
+test.each(recorded.map((h) => [h.name, h.history] as const))(
+  '%s replays against the current code',
+  async (name, history) => {
+    await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).resolves.toBeUndefined();
+  }
+);
 
-test.each(load(TAMPERED).map((h) => [h.name, h.history] as const))('tampered %s fails to replay', async (name, history) => {
-  await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).rejects.toBeInstanceOf(DeterminismViolationError);
-});
+test.each(load(TAMPERED).map((h) => [h.name, h.history] as const))(
+  'tampered %s fails to replay',
+  async (name, history) => {
+    await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).rejects.toBeInstanceOf(
+      DeterminismViolationError
+    );
+  }
+);

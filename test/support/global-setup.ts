@@ -26,7 +26,10 @@ async function recreateTestDatabase(): Promise<void> {
   const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
   const admin = createDb(PG_ADMIN_URL, { max: 1 });
   try {
-    await admin.raw('select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()', [name]);
+    await admin.raw(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+      [name]
+    );
     await admin.raw(`drop database if exists "${name}"`);
   } finally {
     await admin.destroy();
@@ -46,7 +49,11 @@ export default async function globalSetup(): Promise<void> {
   const redis = new URL(REDIS_URL);
   await must('Redis', () => tcpReachable(redis.hostname, Number(redis.port || 6379)), HOW_TO.redis);
   let cliPath = '';
-  await must('The Temporal CLI', async () => (cliPath = findTemporalCli({ build: false })), 'Run `bash scripts/temporal.sh` (builds it with Go in a few minutes) or set TEMPORAL_CLI.');
+  await must(
+    'The Temporal CLI',
+    () => Promise.resolve((cliPath = findTemporalCli({ build: false }))),
+    'Run `bash scripts/temporal.sh` (builds it with Go in a few minutes) or set TEMPORAL_CLI.'
+  );
 
   await recreateTestDatabase();
   const server = await startDevServer({
@@ -69,4 +76,11 @@ export default async function globalSetup(): Promise<void> {
 }
 
 const noop = (): void => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+const quietLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+  log: noop,
+};

@@ -30,25 +30,43 @@ export interface World {
   externalIssueId: number;
 }
 
-export async function seedWorld(db: Knex, jira: JiraSimulator, o: { emailScope?: boolean; config?: Record<string, unknown> } = {}): Promise<World> {
+export async function seedWorld(
+  db: Knex,
+  jira: JiraSimulator,
+  o: { emailScope?: boolean; config?: Record<string, unknown> } = {}
+): Promise<World> {
   const orgId = await fx.insertOrg(db, 'acme');
   const projectId = await fx.insertProject(db, orgId, 'backend');
   const teamId = await fx.insertTeam(db, orgId, 'backend', [projectId]);
   const janeId = await fx.insertUser(db, { username: 'jane', name: JANE.displayName, emails: [{ email: JANE.email }] });
   await fx.addMember(db, orgId, janeId, [teamId]);
   const integrationId = await fx.insertJiraIntegration(db, {
-    clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET, baseUrl: jira.baseUrl, emailScope: o.emailScope ?? false,
+    clientKey: CLIENT_KEY,
+    sharedSecret: SHARED_SECRET,
+    baseUrl: jira.baseUrl,
+    emailScope: o.emailScope ?? false,
   });
   await fx.installIntegration(db, orgId, integrationId, o.config ?? fx.ALL_JIRA_SYNC);
   const groupId = await fx.insertGroup(db, projectId, { shortId: 42 });
-  const externalIssueId = await fx.linkExternalIssue(db, { groupId, orgId, integrationId, key: 'APP-123', externalId: '10001' });
+  const externalIssueId = await fx.linkExternalIssue(db, {
+    groupId,
+    orgId,
+    integrationId,
+    key: 'APP-123',
+    externalId: '10001',
+  });
   return { orgId, projectId, teamId, janeId, integrationId, groupId, externalIssueId };
 }
 
 export type PayloadInput = Parameters<typeof buildIssueUpdatedPayload>[0];
 
-export function issuePayload(over: Partial<PayloadInput> & Pick<PayloadInput, 'changedFields' | 'updated'>): Record<string, unknown> {
-  return buildIssueUpdatedPayload({ issue: { id: '10001', key: 'APP-123', projectId: '10000', projectKey: 'APP' }, ...over });
+export function issuePayload(
+  over: Partial<PayloadInput> & Pick<PayloadInput, 'changedFields' | 'updated'>
+): Record<string, unknown> {
+  return buildIssueUpdatedPayload({
+    issue: { id: '10001', key: 'APP-123', projectId: '10000', projectKey: 'APP' },
+    ...over,
+  });
 }
 
 export interface SendResult {
@@ -61,7 +79,9 @@ export async function sendWebhook(
   payload: unknown,
   o: { identifier?: string; token?: string; rawBody?: string; headers?: Record<string, string> } = {}
 ): Promise<SendResult> {
-  const token = o.token ?? signConnectJwt({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET, method: 'POST', path: WEBHOOK_PATH });
+  const token =
+    o.token ??
+    signConnectJwt({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET, method: 'POST', path: WEBHOOK_PATH });
   const res = await fetch(`${api}${WEBHOOK_PATH}`, {
     method: 'POST',
     headers: {
@@ -92,7 +112,18 @@ export async function recordHistory(client: Client, workflowId: string, name: st
   const desc = await client.workflow.getHandle(workflowId).describe();
   const json = execFileSync(
     findTemporalCli({ build: false }),
-    ['workflow', 'show', '--workflow-id', workflowId, '--run-id', desc.runId, '--output', 'json', '--address', process.env.TEMPORAL_ADDRESS!],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      workflowId,
+      '--run-id',
+      desc.runId,
+      '--output',
+      'json',
+      '--address',
+      process.env.TEMPORAL_ADDRESS!,
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }
   );
   const dir = path.resolve(__dirname, '..', 'replay', 'histories', desc.type);
@@ -119,7 +150,7 @@ export async function historyText(client: Client, workflowId: string): Promise<s
       v.forEach(walk);
     } else if (typeof v === 'object') {
       Object.values(v as Record<string, unknown>).forEach(walk);
-    } else {
+    } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') {
       parts.push(String(v));
     }
   };

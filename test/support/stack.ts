@@ -67,8 +67,13 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
   const connection = await Connection.connect({ address: config.temporal.address! });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({
-    db, cache, temporal: client, taskQueue: config.temporal.taskQueue, apiToken: config.apiToken,
-    logger: createLogger('silent'), metrics: createMetrics(),
+    db,
+    cache,
+    temporal: client,
+    taskQueue: config.temporal.taskQueue,
+    apiToken: config.apiToken,
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -79,10 +84,19 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const stack: Stack = {
-    api, config, db, cache, client,
+    api,
+    config,
+    db,
+    cache,
+    client,
     async startWorker() {
       nativeConnection ??= await NativeConnection.connect({ address: config.temporal.address! });
-      worker = await createWorker(config, { db, cache, connection: nativeConnection, workflowBundlePath: env('WORKFLOW_BUNDLE_PATH') });
+      worker = await createWorker(config, {
+        db,
+        cache,
+        connection: nativeConnection,
+        workflowBundlePath: env('WORKFLOW_BUNDLE_PATH'),
+      });
       running = worker.run();
     },
     async stopWorker() {
@@ -105,7 +119,10 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
 
 /** Every table but knex's own, emptied with ids restarted. */
 export async function truncateAll(db: Knex): Promise<void> {
-  const rows = await db('pg_tables').where('schemaname', 'public').whereNot('tablename', 'like', 'knex%').select('tablename');
+  const rows = await db('pg_tables')
+    .where('schemaname', 'public')
+    .whereNot('tablename', 'like', 'knex%')
+    .select('tablename');
   const names = rows.map((r: { tablename: string }) => `"${r.tablename}"`).join(', ');
   if (names) await db.raw(`truncate ${names} restart identity cascade`);
 }

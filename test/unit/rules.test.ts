@@ -56,9 +56,12 @@ describe('parseJiraTime', () => {
     }
   );
 
-  it.each([null, undefined, 1714564800000, {}, [], true])('When given a non-string %p, Then it returns null', (value) => {
-    expect(parseJiraTime(value)).toBeNull();
-  });
+  it.each([null, undefined, 1714564800000, {}, [], true])(
+    'When given a non-string %p, Then it returns null',
+    (value) => {
+      expect(parseJiraTime(value)).toBeNull();
+    }
+  );
 });
 
 describe('eventTime', () => {
@@ -229,9 +232,12 @@ describe('decideStatus', () => {
       ['resolve_current_release', false, { action: 'resolve' }],
       ['resolve_next_release', true, { action: 'resolve_in_release', next: true }],
       ['resolve_next_release', false, { action: 'resolve' }],
-    ] as const)('When the strategy is %s and hasRelease is %s, Then the decision is %j', (strategy, hasRelease, want) => {
-      expect(decideStatus(GroupStatus.Unresolved, 'resolved', strategy, hasRelease, false)).toEqual(want);
-    });
+    ] as const)(
+      'When the strategy is %s and hasRelease is %s, Then the decision is %j',
+      (strategy, hasRelease, want) => {
+        expect(decideStatus(GroupStatus.Unresolved, 'resolved', strategy, hasRelease, false)).toEqual(want);
+      }
+    );
   });
 });
 
@@ -250,7 +256,12 @@ describe('pickAssignee', () => {
 
   it('When the lowest id is not eligible, Then the lowest eligible id is picked', () => {
     expect(
-      pickAssignee([user(1, { isActive: false }), user(2, { reachesProject: false }), user(9), user(5, { isOrgMember: false })])
+      pickAssignee([
+        user(1, { isActive: false }),
+        user(2, { reachesProject: false }),
+        user(9),
+        user(5, { isOrgMember: false }),
+      ])
     ).toBe(9);
   });
 
@@ -311,8 +322,10 @@ describe('qualifiedShortId', () => {
     [10, 'A'],
     [17, 'H'],
     [18, 'J'],
-    [20, 'K'],
-    [22, 'N'],
+    [19, 'K'],
+    [20, 'M'],
+    [21, 'N'],
+    [22, 'P'],
     [26, 'T'],
     [27, 'V'],
     [31, 'Z'],

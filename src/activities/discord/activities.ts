@@ -22,7 +22,10 @@ async function botTokenOf(db: Knex, integrationId: number): Promise<string> {
   const row = await db('integrations').where({ id: integrationId, provider: 'discord' }).first('metadata');
   const token = (row?.metadata as Record<string, unknown> | undefined)?.bot_token;
   if (typeof token !== 'string' || token === '') {
-    throw ApplicationFailure.nonRetryable(`Discord integration ${integrationId} has no bot token`, 'IntegrationMisconfigured');
+    throw ApplicationFailure.nonRetryable(
+      `Discord integration ${integrationId} has no bot token`,
+      'IntegrationMisconfigured'
+    );
   }
   return token;
 }
@@ -45,14 +48,21 @@ export function createDiscordActivities({ db, client }: DiscordDeps) {
       const group = await loadGroupView(db, m.groupId);
       if (!group) throw ApplicationFailure.nonRetryable(`group ${m.groupId} no longer exists`, 'NotFound');
       const token = await botTokenOf(db, m.integrationId);
-      const body = buildAlertMessage({ ...group, assignee: group.assignee ? { type: group.assignee.type, name: group.assignee.name } : null });
+      const body = buildAlertMessage({
+        ...group,
+        assignee: group.assignee ? { type: group.assignee.type, name: group.assignee.name } : null,
+      });
       try {
         await client.editChannelMessage(token, m.channelId, m.messageId, body);
       } catch (err) {
         throw toFailure(err);
       }
     },
-    async discordPostReply(input: { chatMessageId: number; notice: ChangeNotice; idempotencyKey: string }): Promise<{ messageId: string; alreadySent: boolean }> {
+    async discordPostReply(input: {
+      chatMessageId: number;
+      notice: ChangeNotice;
+      idempotencyKey: string;
+    }): Promise<{ messageId: string; alreadySent: boolean }> {
       const existing = await findOutbound(db, input.idempotencyKey);
       if (existing) return { messageId: existing, alreadySent: true };
       const m = await chatMessage(db, input.chatMessageId);
@@ -68,7 +78,12 @@ export function createDiscordActivities({ db, client }: DiscordDeps) {
       } catch (err) {
         throw toFailure(err);
       }
-      await recordOutbound(db, { key: input.idempotencyKey, provider: 'discord', channelId: m.channelId, messageId: created.id });
+      await recordOutbound(db, {
+        key: input.idempotencyKey,
+        provider: 'discord',
+        channelId: m.channelId,
+        messageId: created.id,
+      });
       return { messageId: created.id, alreadySent: false };
     },
   };

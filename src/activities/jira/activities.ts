@@ -37,16 +37,22 @@ export function createJiraActivities(deps: JiraDeps) {
     /** Step 1 of the assignee chain: payload email → external_actors link → Jira's user/email API (email scope). */
     async jiraResolveAssigneeEmail(input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> {
       const accountId = input.accountId;
-      if (input.emailSha256) return { target: { kind: 'email', emailSha256: input.emailSha256, accountId }, via: 'payload' };
+      if (input.emailSha256)
+        return { target: { kind: 'email', emailSha256: input.emailSha256, accountId }, via: 'payload' };
       if (!accountId) return { target: null, via: 'none', reason: 'the Jira assignee has no accountId and no email' };
-      const actor = await deps.db('external_actors')
+      const actor = await deps
+        .db('external_actors')
         .where({ integration_id: input.integrationId, external_id: accountId })
         .whereNotNull('user_id')
         .first('id');
       if (actor) return { target: { kind: 'actor', accountId }, via: 'external_actor' };
       const site = await loadJiraSite(deps.db, input.integrationId);
       if (!site.emailScope) {
-        return { target: null, via: 'none', reason: 'no email for the Jira assignee (Jira hides it and the app has no email scope)' };
+        return {
+          target: null,
+          via: 'none',
+          reason: 'no email for the Jira assignee (Jira hides it and the app has no email scope)',
+        };
       }
       const cacheKey = `${input.integrationId}:${accountId}`;
       const hit = cache.get(cacheKey);

@@ -15,7 +15,10 @@ export async function loadJiraSite(db: Knex, integrationId: number): Promise<Jir
   if (!row) throw ApplicationFailure.nonRetryable(`Jira integration ${integrationId} not found`, 'IntegrationNotFound');
   const meta = (row.metadata ?? {}) as Record<string, unknown>;
   if (typeof meta.base_url !== 'string' || typeof meta.shared_secret !== 'string') {
-    throw ApplicationFailure.nonRetryable(`Jira integration ${integrationId} lacks base_url or shared_secret`, 'IntegrationMisconfigured');
+    throw ApplicationFailure.nonRetryable(
+      `Jira integration ${integrationId} lacks base_url or shared_secret`,
+      'IntegrationMisconfigured'
+    );
   }
   return {
     integrationId,

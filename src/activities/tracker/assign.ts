@@ -43,7 +43,13 @@ async function subscribe(trx: Knex, group: LockedGroup, target: Resolved) {
   const id = target.kind === 'user' ? target.userId : target.teamId;
   // One subscription per (group, user|team): an existing one (e.g. from a comment) is kept as it is.
   await trx('group_subscriptions')
-    .insert({ project_id: group.projectId, group_id: group.id, [col]: id, is_active: true, reason: SubscriptionReason.Assigned })
+    .insert({
+      project_id: group.projectId,
+      group_id: group.id,
+      [col]: id,
+      is_active: true,
+      reason: SubscriptionReason.Assigned,
+    })
     .onConflict(['group_id', col])
     .ignore();
 }
@@ -67,7 +73,10 @@ export async function applyAssigneeToGroup(
 ): Promise<GroupChange | null> {
   const row = await trx('group_assignees').where('group_id', group.id).forUpdate().first('user_id', 'team_id');
   const cur: CurrentAssignee | null = row
-    ? { userId: row.user_id == null ? null : Number(row.user_id), teamId: row.team_id == null ? null : Number(row.team_id) }
+    ? {
+        userId: row.user_id == null ? null : Number(row.user_id),
+        teamId: row.team_id == null ? null : Number(row.team_id),
+      }
     : null;
   const action = target.kind === 'none' ? 'unassigned' : 'assigned';
   const name = await displayName(trx, target);

@@ -31,7 +31,11 @@ export async function candidatesByActor(db: Knex, accountId: string, group: Lock
 }
 
 /** The facts of the matching rule for the given users and group. */
-export async function candidatesFor(db: Knex, userIds: readonly number[], group: LockedGroup): Promise<CandidateUser[]> {
+export async function candidatesFor(
+  db: Knex,
+  userIds: readonly number[],
+  group: LockedGroup
+): Promise<CandidateUser[]> {
   if (userIds.length === 0) return [];
   const rows = await db('users as u')
     .whereIn('u.id', userIds)

@@ -5,7 +5,15 @@
  * Checking and applying under the same lock is what keeps a late, older event from overwriting a newer one.
  */
 import type { Knex } from 'knex';
-import type { ApplyResult, AssigneeTarget, ChangeSource, GroupChange, GroupSkip, ResolutionStrategy, StatusTarget } from '../../domain/model';
+import type {
+  ApplyResult,
+  AssigneeTarget,
+  ChangeSource,
+  GroupChange,
+  GroupSkip,
+  ResolutionStrategy,
+  StatusTarget,
+} from '../../domain/model';
 import { LINKED_TYPE_EXTERNAL_ISSUE } from '../../domain/model';
 import { isStale, nextWatermark, noAssigneeReason, pickAssignee } from '../../domain/rules';
 import type { ResolvedAssignee } from './assign';
@@ -25,7 +33,10 @@ interface LockedIssue {
 }
 
 async function lockIssue(trx: Knex.Transaction, id: number, column: Watermark): Promise<LockedIssue | null> {
-  const row = await trx('external_issues').where('id', id).forUpdate().first('id', 'organization_id', 'integration_id', column);
+  const row = await trx('external_issues')
+    .where('id', id)
+    .forUpdate()
+    .first('id', 'organization_id', 'integration_id', column);
   if (!row) return null;
   return {
     id: Number(row.id),
@@ -39,13 +50,21 @@ async function linkedGroupIds(trx: Knex, issue: LockedIssue): Promise<number[]> 
   const rows = await trx('group_links as gl')
     .join('groups as g', 'g.id', 'gl.group_id')
     .join('projects as p', 'p.id', 'g.project_id')
-    .where({ 'gl.linked_type': LINKED_TYPE_EXTERNAL_ISSUE, 'gl.linked_id': issue.id, 'p.organization_id': issue.organizationId })
+    .where({
+      'gl.linked_type': LINKED_TYPE_EXTERNAL_ISSUE,
+      'gl.linked_id': issue.id,
+      'p.organization_id': issue.organizationId,
+    })
     .orderBy('g.id')
     .select('g.id');
   return rows.map((r: { id: string | number }) => Number(r.id));
 }
 
-type PerGroup = (trx: Knex.Transaction, group: LockedGroup, issue: LockedIssue) => Promise<GroupChange | GroupSkip | null>;
+type PerGroup = (
+  trx: Knex.Transaction,
+  group: LockedGroup,
+  issue: LockedIssue
+) => Promise<GroupChange | GroupSkip | null>;
 
 /** Runs `perGroup` for every group of every external issue, each issue in its own locked transaction. */
 async function underWatermark(
@@ -75,7 +94,10 @@ async function underWatermark(
         else if (out) skipped.push(out);
       }
       const next = nextWatermark(eventAt, issue.watermark);
-      if (next) await trx('external_issues').where('id', issue.id).update({ [column]: next });
+      if (next)
+        await trx('external_issues')
+          .where('id', issue.id)
+          .update({ [column]: next });
     });
   }
   return { changed, skipped };
@@ -101,7 +123,12 @@ async function resolveForGroup(
 /** Remembers accountId → user once an email match succeeded, so assignee sync keeps working when Jira hides emails. */
 async function learnActor(trx: Knex, issue: LockedIssue, accountId: string, userId: number): Promise<void> {
   await trx('external_actors')
-    .insert({ organization_id: issue.organizationId, integration_id: issue.integrationId, user_id: userId, external_id: accountId })
+    .insert({
+      organization_id: issue.organizationId,
+      integration_id: issue.integrationId,
+      user_id: userId,
+      external_id: accountId,
+    })
     .onConflict(['integration_id', 'organization_id', 'external_id'])
     .ignore();
 }
@@ -116,14 +143,26 @@ export interface InboundAssigneeInput {
 
 export async function applyInboundAssignee(db: Knex, input: InboundAssigneeInput): Promise<ApplyResult> {
   const stale = 'stale: newer assignee change already applied';
-  return underWatermark(db, input.externalIssueIds, 'assignee_updated_at', input.eventAt, stale, async (trx, group, issue) => {
-    const resolved = await resolveForGroup(trx, input.target, group);
-    if ('reason' in resolved) return resolved;
-    if (input.target?.kind === 'email' && input.target.accountId && resolved.kind === 'user') {
-      await learnActor(trx, issue, input.target.accountId, resolved.userId);
+  return underWatermark(
+    db,
+    input.externalIssueIds,
+    'assignee_updated_at',
+    input.eventAt,
+    stale,
+    async (trx, group, issue) => {
+      const resolved = await resolveForGroup(trx, input.target, group);
+      if ('reason' in resolved) return resolved;
+      if (input.target?.kind === 'email' && input.target.accountId && resolved.kind === 'user') {
+        await learnActor(trx, issue, input.target.accountId, resolved.userId);
+      }
+      return (
+        (await applyAssigneeToGroup(trx, group, resolved, input.source)) ?? {
+          groupId: group.id,
+          reason: 'already up to date',
+        }
+      );
     }
-    return (await applyAssigneeToGroup(trx, group, resolved, input.source)) ?? { groupId: group.id, reason: 'already up to date' };
-  });
+  );
 }
 
 export interface InboundStatusInput {

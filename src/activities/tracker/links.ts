@@ -43,7 +43,13 @@ export async function findLinkedGroups(
     .orderBy('ei.id')
     .select('ei.id', 'ei.organization_id', 'o.slug', 'oi.config', 'oi.status');
   const result: LinkedGroups = { externalIssueIds: [], groupIds: [], orgConfig: {}, skipped: [] };
-  for (const r of rows as Array<{ id: string; organization_id: string; slug: string; config: Record<string, unknown> | null; status: string | null }>) {
+  for (const r of rows as Array<{
+    id: string;
+    organization_id: string;
+    slug: string;
+    config: Record<string, unknown> | null;
+    status: string | null;
+  }>) {
     const config = r.config ?? {};
     if (r.status == null) {
       result.skipped.push({ groupId: null, reason: `integration not installed for org ${r.slug}` });

@@ -45,8 +45,15 @@ export function changeKey(source: ChangeSource, action: string, groupId: number)
 }
 
 /** True when this source already wrote this change for this group (a retried activity after a crash). */
-export async function alreadyRecorded(trx: Knex, source: ChangeSource, action: string, groupId: number): Promise<boolean> {
-  const row = await trx('activities').where('idempotency_key', changeKey(source, action, groupId)).first('id');
+export async function alreadyRecorded(
+  trx: Knex,
+  source: ChangeSource,
+  action: string,
+  groupId: number
+): Promise<boolean> {
+  const row = await trx('activities')
+    .where('idempotency_key', changeKey(source, action, groupId))
+    .first('id');
   return row != null;
 }
 

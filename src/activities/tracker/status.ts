@@ -39,7 +39,8 @@ export async function applyStatusToGroup(
   cfg: StatusConfig,
   source: ChangeSource
 ): Promise<GroupChange | GroupSkip> {
-  const release = target === 'resolved' && cfg.strategy !== 'resolve' ? await latestRelease(trx, group.projectId) : null;
+  const release =
+    target === 'resolved' && cfg.strategy !== 'resolve' ? await latestRelease(trx, group.projectId) : null;
   const decision = decideStatus(group.status, target, cfg.strategy, release != null, cfg.resolveArchived);
   if (decision.action === 'none') {
     const replay = await alreadyRecorded(trx, source, 'status', group.id);
@@ -47,7 +48,9 @@ export async function applyStatusToGroup(
     return { groupId: group.id, reason: decision.reason };
   }
   if (decision.action === 'unresolve') {
-    await trx('groups').where('id', group.id).update({ status: GroupStatus.Unresolved, substatus: GroupSubstatus.Ongoing, resolved_at: null });
+    await trx('groups')
+      .where('id', group.id)
+      .update({ status: GroupStatus.Unresolved, substatus: GroupSubstatus.Ongoing, resolved_at: null });
     await trx('group_resolutions').where('group_id', group.id).delete();
     await recordChange(trx, group, source, {
       activityType: ActivityType.SetUnresolved,
@@ -57,7 +60,9 @@ export async function applyStatusToGroup(
     });
     return { groupId: group.id, kind: 'unresolved' };
   }
-  await trx('groups').where('id', group.id).update({ status: GroupStatus.Resolved, substatus: null, resolved_at: trx.fn.now() });
+  await trx('groups')
+    .where('id', group.id)
+    .update({ status: GroupStatus.Resolved, substatus: null, resolved_at: trx.fn.now() });
   if (decision.action === 'resolve' || release == null) {
     await recordChange(trx, group, source, {
       activityType: ActivityType.SetResolved,

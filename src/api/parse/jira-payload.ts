@@ -22,16 +22,16 @@ const schema = z.object({
         .looseObject({ accountId: z.string().nullish(), emailAddress: z.string().nullish() })
         .nullable()
         .optional(),
-      status: z
-        .looseObject({ statusCategory: z.looseObject({ key: z.string() }).nullish() })
-        .nullish(),
+      status: z.looseObject({ statusCategory: z.looseObject({ key: z.string() }).nullish() }).nullish(),
       updated: z.string().nullish(),
     }),
   }),
   changelog: z
     .looseObject({
       id: idLike.optional(),
-      items: z.array(z.looseObject({ field: z.string(), fromString: z.string().nullish(), toString: z.string().nullish() })).optional(),
+      items: z
+        .array(z.looseObject({ field: z.string(), fromString: z.string().nullish(), toString: z.string().nullish() }))
+        .optional(),
     })
     .nullish(),
 });
@@ -63,7 +63,11 @@ export function jiraDeliveryKey(p: JiraIssueUpdatedPayload, identifier: string |
 
 export type JiraPlan =
   | { readonly kind: 'skip'; readonly reason: string }
-  | { readonly kind: 'run'; readonly input: Omit<JiraIssueUpdatedInput, 'deliveryId' | 'deliveryKey' | 'integrationId'>; readonly fields: string[] };
+  | {
+      readonly kind: 'run';
+      readonly input: Omit<JiraIssueUpdatedInput, 'deliveryId' | 'deliveryKey' | 'integrationId'>;
+      readonly fields: string[];
+    };
 
 const SYNCED = new Set(['assignee', 'status', 'Key', 'project']);
 
@@ -78,16 +82,21 @@ export function planJiraDelivery(p: JiraIssueUpdatedPayload): JiraPlan {
   const base = { issue: { id: p.issue.id, key: p.issue.key }, eventAt: eventTime(f.updated, p.timestamp) };
   let input: Omit<JiraIssueUpdatedInput, 'deliveryId' | 'deliveryKey' | 'integrationId'> = base;
   if (synced.includes('assignee')) {
-    if (f.assignee === undefined) throw new InputError('issue.fields.assignee: required when the changelog changes the assignee');
+    if (f.assignee === undefined)
+      throw new InputError('issue.fields.assignee: required when the changelog changes the assignee');
     const a = f.assignee;
     input = {
       ...input,
-      assignee: a === null ? null : { accountId: a.accountId ?? null, emailSha256: a.emailAddress ? emailSha256(a.emailAddress) : null },
+      assignee:
+        a === null
+          ? null
+          : { accountId: a.accountId ?? null, emailSha256: a.emailAddress ? emailSha256(a.emailAddress) : null },
     };
   }
   if (synced.includes('status')) {
     const key = f.status?.statusCategory?.key;
-    if (!key) throw new InputError('issue.fields.status.statusCategory.key: required when the changelog changes the status');
+    if (!key)
+      throw new InputError('issue.fields.status.statusCategory.key: required when the changelog changes the status');
     input = { ...input, statusCategory: key };
   }
   if (synced.includes('Key') || synced.includes('project')) {

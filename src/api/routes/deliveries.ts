@@ -12,8 +12,18 @@ const listQuery = z.object({
 });
 
 const COLUMNS = [
-  'id', 'provider', 'integration_id', 'delivery_key', 'workflow_id', 'external_issue_key', 'status', 'reason',
-  'attempts', 'group_ids', 'received_at', 'finished_at',
+  'id',
+  'provider',
+  'integration_id',
+  'delivery_key',
+  'workflow_id',
+  'external_issue_key',
+  'status',
+  'reason',
+  'attempts',
+  'group_ids',
+  'received_at',
+  'finished_at',
 ];
 
 export function deliveriesRouter(deps: { db: Knex }): Router {
@@ -21,7 +31,8 @@ export function deliveriesRouter(deps: { db: Knex }): Router {
   router.get('/api/deliveries', async (req, res) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) throw new InputError(`${q.error.issues[0]?.path.join('.')}: ${q.error.issues[0]?.message}`);
-    const rows = await deps.db('webhook_deliveries')
+    const rows = await deps
+      .db('webhook_deliveries')
       .modify((b) => {
         if (q.data.provider) b.where('provider', q.data.provider);
         if (q.data.status) b.where('status', q.data.status);
