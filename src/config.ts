@@ -10,7 +10,7 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('issue-sync'),
-  TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   API_TOKEN: z.string().min(1).optional(),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
   TEAMS_APP_ID: z.string().optional(),
@@ -53,7 +53,11 @@ export interface Config {
 
 /** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env)
+      .map(([k, v]) => [k, v?.trim()] as const)
+      .filter(([, v]) => v !== undefined && v !== '')
+  );
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -16,11 +16,17 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 const DEFAULT_RATE_LIMIT_DELAY_MS = 30_000;
 
-/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds; undefined when absent or unreadable. */
+const HTTP_DATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Parses Retry-After into milliseconds: delta-seconds (integer, or Discord-style fractional) or an HTTP-date
+ * (IMF-fixdate). Anything else is unreadable → undefined, so the caller's default applies.
+ */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (value == null || value.trim() === '') return undefined;
+  if (value == null) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (!HTTP_DATE.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

@@ -110,7 +110,7 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** The qualified short id shown to people: `<PROJECT SLUG upper>-<base32(short_id)>`, e.g. `BACKEND-1A`. */
 export function qualifiedShortId(projectSlug: string, shortId: number | null): string {
-  let n = Math.max(0, Math.floor(shortId ?? 0));
+  let n = Number.isFinite(shortId) ? Math.max(0, Math.floor(shortId as number)) : 0;
   let out = '';
   do {
     out = CROCKFORD[n % 32] + out;

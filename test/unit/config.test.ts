@@ -188,3 +188,12 @@ describe('loadConfig result', () => {
     expect(config.temporal.namespace).toBe('default');
   });
 });
+
+describe('whitespace and ranges', () => {
+  test('When PORT is only whitespace, Then it counts as unset', () => {
+    expect(loadConfig({ PORT: '  ' }).port).toBe(3000);
+  });
+  test('When TEMPORAL_UI_PORT is out of range, Then loading fails naming it', () => {
+    expect(() => loadConfig({ TEMPORAL_UI_PORT: '-5' })).toThrow(/TEMPORAL_UI_PORT/);
+  });
+});

@@ -212,3 +212,12 @@ describe('toFailure', () => {
     expect(toFailure(undefined)).toBeUndefined();
   });
 });
+
+describe('parseRetryAfter rejects what is neither delta-seconds nor an HTTP-date', () => {
+  test.each(['-5', '5.', '1,5', 'Retry later 3', 'tomorrow', '2024-05-01'])('%s → undefined', (v) => {
+    expect(parseRetryAfter(v, Date.UTC(2024, 4, 1))).toBeUndefined();
+  });
+  test('a garbage Retry-After on a 429 falls back to the default delay instead of retrying at once', () => {
+    expect(httpFailure('Jira', 'x', 429, '-5').nextRetryDelay).toBe(30_000);
+  });
+});

@@ -355,3 +355,8 @@ describe('qualifiedShortId', () => {
     expect(qualifiedShortId('api', 32.9)).toBe('API-10');
   });
 });
+
+test('qualifiedShortId treats a missing or non-finite short id as 0', () => {
+  expect(qualifiedShortId('api', NaN)).toBe('API-0');
+  expect(qualifiedShortId('api', null)).toBe('API-0');
+});
