@@ -14,7 +14,7 @@ import { createDb, ensureDatabase, migrateLatest } from './db';
 import { createLogger } from './logger';
 import type { DevServer } from './temporal-dev-server';
 import { findTemporalCli, startDevServer } from './temporal-dev-server';
-import { createWorker } from './worker';
+import { createWorker, installTemporalRuntime } from './worker';
 import { SEARCH_ATTRIBUTE_FLAGS } from './workflows/shared';
 
 async function temporalAddress(
@@ -38,6 +38,7 @@ async function temporalAddress(
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  installTemporalRuntime(config.logLevel);
   const logger = createLogger(config.logLevel);
   const log = (m: string) => process.stdout.write(`${m}\n`);
   const { address, devServer } = await temporalAddress(config, log);
@@ -70,7 +71,8 @@ Press Ctrl-C to stop.`);
       stopping = true;
       log(`\n${signal}: stopping…`);
       await api.close();
-      worker.shutdown();
+      // The SDK worker reacts to SIGINT/SIGTERM itself; shut it down only if it has not begun already.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await Promise.allSettled([connection.close(), nativeConnection.close(), db.destroy(), cache.close()]);
       await stopDevServer();

@@ -1,6 +1,6 @@
 /** Worker entry (`npm run start:worker`, or in-process from main.ts): Config → deps → Worker. */
 import path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Cache } from './activities/cache/cache';
@@ -43,8 +43,25 @@ export async function createWorker(
   });
 }
 
+/**
+ * The SDK's own log level follows LOG_LEVEL one step quieter: at `info` the SDK would print the workflow
+ * bundler's module list on every start, so it logs warnings and errors unless LOG_LEVEL is debug or trace.
+ */
+export function installTemporalRuntime(logLevel: string): void {
+  const level =
+    logLevel === 'trace'
+      ? 'TRACE'
+      : logLevel === 'debug'
+        ? 'DEBUG'
+        : logLevel === 'warn' || logLevel === 'info'
+          ? 'WARN'
+          : 'ERROR';
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  installTemporalRuntime(config.logLevel);
   if (!config.temporal.address)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything)');
   const db = createDb(config.databaseUrl);
