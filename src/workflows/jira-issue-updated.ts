@@ -41,27 +41,25 @@ function chain(name: ChainResult['chain'], applied: ApplyResult, extra: Array<st
   return { chain: name, outcome: changed.length > 0 ? 'applied' : 'skipped', reason, changedGroupIds: changed };
 }
 
+function skipped(name: ChainResult['chain'], reason: string): ChainResult {
+  return { chain: name, outcome: 'skipped', reason, changedGroupIds: [] };
+}
+
+/** Step 2 of both chains: the external issues (and their groups) in orgs that sync this direction. */
+function findLinks(input: JiraIssueUpdatedInput, flag: 'sync_reverse_assignment' | 'sync_status_reverse') {
+  const what = flag === 'sync_reverse_assignment' ? 'assignee sync' : 'status sync';
+  return step('tracker', 'trackerFindLinkedGroups', `Find groups linked to ${input.issue.key} (${what})`, {
+    integrationId: input.integrationId,
+    issueKey: input.issue.key,
+    issueId: input.issue.id,
+    flag,
+  });
+}
+
 async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
   const { target, reason } = await resolveAssignee(input);
-  const links = await step(
-    'tracker',
-    'trackerFindLinkedGroups',
-    `Find groups linked to ${input.issue.key} (assignee sync)`,
-    {
-      integrationId: input.integrationId,
-      issueKey: input.issue.key,
-      issueId: input.issue.id,
-      flag: 'sync_reverse_assignment',
-    }
-  );
-  if (links.externalIssueIds.length === 0) {
-    return {
-      chain: 'assignee',
-      outcome: 'skipped',
-      reason: reasonsOf(links.skipped) ?? 'no linked groups',
-      changedGroupIds: [],
-    };
-  }
+  const links = await findLinks(input, 'sync_reverse_assignment');
+  if (links.externalIssueIds.length === 0) return skipped('assignee', reasonsOf(links.skipped) ?? 'no linked groups');
   const summary = target
     ? `Apply the assignee to groups linked to ${input.issue.key}`
     : `Advance the assignee watermark of ${input.issue.key}`;
@@ -81,43 +79,14 @@ async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource)
 
 async function statusChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
   const target = statusTargetFromCategory(input.statusCategory);
-  if (!target)
-    return {
-      chain: 'status',
-      outcome: 'skipped',
-      reason: 'no status category in the issue snapshot',
-      changedGroupIds: [],
-    };
-  const links = await step(
-    'tracker',
-    'trackerFindLinkedGroups',
-    `Find groups linked to ${input.issue.key} (status sync)`,
-    {
-      integrationId: input.integrationId,
-      issueKey: input.issue.key,
-      issueId: input.issue.id,
-      flag: 'sync_status_reverse',
-    }
-  );
-  if (links.externalIssueIds.length === 0) {
-    return {
-      chain: 'status',
-      outcome: 'skipped',
-      reason: reasonsOf(links.skipped) ?? 'no linked groups',
-      changedGroupIds: [],
-    };
-  }
+  if (!target) return skipped('status', 'no status category in the issue snapshot');
+  const links = await findLinks(input, 'sync_status_reverse');
+  if (links.externalIssueIds.length === 0) return skipped('status', reasonsOf(links.skipped) ?? 'no linked groups');
   const applied = await step(
     'tracker',
     'trackerApplyInboundStatus',
     `Apply status ${target} to groups linked to ${input.issue.key}`,
-    {
-      externalIssueIds: links.externalIssueIds,
-      eventAt: input.eventAt,
-      target,
-      source,
-      orgConfig: links.orgConfig,
-    }
+    { externalIssueIds: links.externalIssueIds, eventAt: input.eventAt, target, source, orgConfig: links.orgConfig }
   );
   const problems = await afterGroupChanges(applied.changed, source);
   return chain('status', { changed: applied.changed, skipped: [...links.skipped, ...applied.skipped] }, problems);
@@ -132,7 +101,7 @@ async function moveChain(input: JiraIssueUpdatedInput): Promise<ChainResult> {
   });
   return rekeyed > 0
     ? { chain: 'move', outcome: 'applied', reason: null, changedGroupIds: [] }
-    : { chain: 'move', outcome: 'skipped', reason: 'issue key already up to date', changedGroupIds: [] };
+    : skipped('move', 'issue key already up to date');
 }
 
 function summarize(chains: readonly ChainResult[]): SyncResult {

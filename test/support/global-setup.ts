@@ -10,7 +10,7 @@ import { createDb, ensureDatabase, migrateLatest } from '../../src/db';
 import { findTemporalCli, freePort, startDevServer } from '../../src/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
 import { WORKFLOWS_PATH } from '../../src/worker';
-import { HOW_TO, PG_ADMIN_URL, REDIS_URL, TEST_DATABASE_URL, tcpReachable } from './services';
+import { HOW_TO, PG_ADMIN_URL, REDIS_URL, runDatabaseUrl, tcpReachable } from './services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -22,8 +22,8 @@ async function must(what: string, check: () => Promise<unknown>, howTo: string):
   }
 }
 
-async function recreateTestDatabase(): Promise<void> {
-  const name = new URL(TEST_DATABASE_URL).pathname.slice(1);
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
   const admin = createDb(PG_ADMIN_URL, { max: 1 });
   try {
     await admin.raw(
@@ -34,8 +34,12 @@ async function recreateTestDatabase(): Promise<void> {
   } finally {
     await admin.destroy();
   }
-  await ensureDatabase(TEST_DATABASE_URL);
-  const db = createDb(TEST_DATABASE_URL, { max: 1 });
+}
+
+async function createTestDatabase(databaseUrl: string): Promise<void> {
+  await dropDatabase(databaseUrl);
+  await ensureDatabase(databaseUrl);
+  const db = createDb(databaseUrl, { max: 1 });
   try {
     await migrateLatest(db);
   } finally {
@@ -55,7 +59,8 @@ export default async function globalSetup(): Promise<void> {
     'Run `bash scripts/temporal.sh` (builds it with Go in a few minutes) or set TEMPORAL_CLI.'
   );
 
-  await recreateTestDatabase();
+  const databaseUrl = runDatabaseUrl();
+  await createTestDatabase(databaseUrl);
   const server = await startDevServer({
     cliPath,
     port: await freePort(),
@@ -71,7 +76,7 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(bundlePath, bundle.code);
 
   process.env.TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_DATABASE_URL = TEST_DATABASE_URL;
+  process.env.TEST_DATABASE_URL = databaseUrl;
   process.env.WORKFLOW_BUNDLE_PATH = bundlePath;
 }
 

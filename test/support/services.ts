@@ -5,14 +5,22 @@
 import net from 'node:net';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/issue_sync_test';
+/**
+ * Each run gets its own database (globalSetup creates it, globalTeardown drops it), so two `npm test` runs on
+ * one machine cannot drop each other's tables. Test files read the chosen URL from TEST_DATABASE_URL.
+ */
+export function runDatabaseUrl(): string {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/issue_sync_test_${process.pid}`;
+  return url.toString();
+}
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const HOW_TO = {
   postgres:
     'PostgreSQL must answer on 127.0.0.1:5432 (user postgres, trust auth). Start it with ' +
     '`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or install it with ' +
-    '`apt-get update && apt-get install -y postgresql`, or set TEST_PG_ADMIN_URL / TEST_DATABASE_URL. `.ci/run` does all of this.',
+    '`apt-get update && apt-get install -y postgresql`, or set TEST_PG_ADMIN_URL. `.ci/run` does all of this.',
   redis:
     'Redis must answer at REDIS_URL (default redis://127.0.0.1:6379). Start it with ' +
     '`redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`, or install it with ' +

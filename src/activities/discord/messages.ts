@@ -6,6 +6,7 @@
  * Privacy rule: nothing built here contains an email address. Every user-supplied string passes through
  * {@link redactEmails} (or {@link personName}), because a user's name or an error title can be an email.
  */
+import type { GroupChange } from '../../domain/model';
 import type { DiscordActionRow, DiscordButton, DiscordEmbed } from './client';
 
 /** The group as an alert shows it. `assignee.name` is a display name or a team slug (with or without `#`). */
@@ -25,14 +26,7 @@ export interface AlertGroup {
 
 /** One change to announce in a short reply under an alert (or on a Teams card). */
 export interface ChangeNotice {
-  readonly kind:
-    | 'assigned'
-    | 'unassigned'
-    | 'resolved'
-    | 'resolved_in_release'
-    | 'resolved_in_next_release'
-    | 'unresolved'
-    | 'archived';
+  readonly kind: GroupChange['kind'];
   readonly assigneeName?: string;
   readonly assigneeType?: 'user' | 'team';
   /** Where the change came from; `label` is e.g. the Jira issue key (`APP-123`). */
