@@ -8,6 +8,7 @@ import { createCacheActivities } from './cache/activities';
 import { createDiscordClient } from './discord/client';
 import { createDiscordActivities } from './discord/activities';
 import { createJiraActivities } from './jira/activities';
+import { createJiraOutboundActivities } from './jira/outbound';
 import { createTrackerActivities } from './tracker';
 
 export interface ActivityDeps {
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrackerActivities({ db: deps.db }),
     ...createCacheActivities({ cache: deps.cache }),
     ...createJiraActivities({ db: deps.db, timeoutMs: deps.httpTimeoutMs }),
+    ...createJiraOutboundActivities({ db: deps.db, timeoutMs: deps.httpTimeoutMs }),
     ...createDiscordActivities({ db: deps.db, client: discord }),
   };
 }

@@ -8,7 +8,10 @@ import type { Cache } from '../activities/cache/cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { AuthError, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
+import { commentsRouter } from './routes/comments';
 import { deliveriesRouter } from './routes/deliveries';
+import { externalIssuesRouter } from './routes/external-issues';
+import { groupActionsRouter } from './routes/group-actions';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
 import { jiraRouter } from './routes/jira';
@@ -61,6 +64,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(jiraRouter(deps));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter(deps));
+  app.use(groupActionsRouter(deps));
+  app.use(commentsRouter(deps));
+  app.use(externalIssuesRouter(deps));
   app.use(deliveriesRouter(deps));
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

@@ -33,6 +33,8 @@ export const HistoryStatus = {
   Assigned: 5,
   Unassigned: 6,
   SetResolvedInRelease: 11,
+  ArchivedUntilEscalating: 15,
+  ArchivedForever: 16,
 } as const;
 
 export const SubscriptionReason = { Comment: 1, Assigned: 2 } as const;
@@ -64,7 +66,8 @@ export type AssigneeTarget =
   /** A Jira accountId linked to a user per org through external_actors (resolved per group's org). */
   | { readonly kind: 'actor'; readonly accountId: string };
 
-export type StatusTarget = 'resolved' | 'unresolved';
+/** Inbound Jira only produces resolved/unresolved; the API and chat actions can also archive (ignore). */
+export type StatusTarget = 'resolved' | 'unresolved' | 'ignored';
 
 export type ResolutionStrategy = 'resolve' | 'resolve_current_release' | 'resolve_next_release';
 
@@ -81,6 +84,8 @@ export interface GroupChange {
     | 'archived';
   readonly assigneeName?: string;
   readonly assigneeType?: 'user' | 'team';
+  /** For assign/unassign: what the group had before (team assignments are never pushed to Jira). */
+  readonly previousAssigneeType?: 'user' | 'team';
 }
 
 /** A group that was looked at but not changed, and why (in words a person understands). */

@@ -51,11 +51,13 @@ export type StatusDecision =
   | { readonly action: 'none'; readonly reason: string }
   | { readonly action: 'resolve' }
   | { readonly action: 'resolve_in_release'; readonly next: boolean }
-  | { readonly action: 'unresolve' };
+  | { readonly action: 'unresolve' }
+  | { readonly action: 'archive' };
 
 /**
- * What to do with one group for an inbound status target. Groups already there are untouched; archived
- * (ignored) groups are left alone unless the org sets `resolve_archived` (Sentry resolves them, #63615).
+ * What to do with one group for a status target. Groups already there are untouched. For inbound Jira,
+ * archived (ignored) groups are left alone unless the org sets `resolve_archived` (Sentry resolves them,
+ * #63615); a person acting through the API or chat passes `resolveArchived = true`.
  */
 export function decideStatus(
   groupStatus: number,
@@ -64,6 +66,9 @@ export function decideStatus(
   hasRelease: boolean,
   resolveArchived: boolean
 ): StatusDecision {
+  if (target === 'ignored') {
+    return groupStatus === GroupStatus.Ignored ? { action: 'none', reason: 'already archived' } : { action: 'archive' };
+  }
   if (groupStatus === GroupStatus.Ignored && !resolveArchived) {
     return { action: 'none', reason: 'archived: left alone (set resolve_archived to let Jira change it)' };
   }

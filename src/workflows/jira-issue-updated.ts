@@ -3,13 +3,13 @@
  * Move chain (re-key), assignee chain, then status chain; each step an activity; the delivery row ends
  * applied, skipped or failed with a reason.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { ApplyResult, AssigneeTarget, ChangeSource } from '../domain/model';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ApplyResult, AssigneeTarget, ChangeSource, GroupChange } from '../domain/model';
 import { statusTargetFromCategory } from '../domain/rules';
 import { step } from './proxies';
 import type { ChainResult, JiraIssueUpdatedInput, SyncResult } from './shared';
 import { SA } from './shared';
-import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
+import { afterGroupChanges, failureReason, failureType, pushToLinkedIssues, reasonsOf } from './steps';
 
 const REFUSED: Record<string, string> = {
   Unauthorized: 'Jira refused the email lookup (401: the app is not authorized)',
@@ -56,6 +56,19 @@ function findLinks(input: JiraIssueUpdatedInput, flag: 'sync_reverse_assignment'
   });
 }
 
+/** Pushes each changed group's assignee to its other linked Jira issues; returns what did not go through. */
+async function pushAssigneeOnwards(changes: readonly GroupChange[], source: ChangeSource): Promise<string[]> {
+  const problems: string[] = [];
+  for (const c of changes) {
+    const pushes = await pushToLinkedIssues(c.groupId, ['assignee'], source, {
+      previousAssigneeType: c.previousAssigneeType,
+    });
+    for (const p of pushes)
+      if (p.outcome === 'failed') problems.push(`assignee not pushed to ${p.key}: ${p.reason ?? 'failed'}`);
+  }
+  return problems;
+}
+
 async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource): Promise<ChainResult> {
   const { target, reason } = await resolveAssignee(input);
   const links = await findLinks(input, 'sync_reverse_assignment');
@@ -70,6 +83,9 @@ async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource)
     source,
   });
   const problems = await afterGroupChanges(applied.changed, source);
+  // Added after the first histories were recorded: an assignment from Jira goes on to the *other* linked Jira
+  // issues (never back to this site). Inbound status changes never trigger outbound status syncs.
+  if (patched('outbound-assignee-sync')) problems.push(...(await pushAssigneeOnwards(applied.changed, source)));
   const skips = target ? applied.skipped : applied.skipped.filter((s) => s.reason.startsWith('stale'));
   return chain('assignee', { changed: applied.changed, skipped: [...links.skipped, ...skips] }, [
     target ? null : reason,

@@ -34,6 +34,20 @@ export const OPTIONS = {
       nonRetryableErrorTypes: [...CLIENT_ERRORS, 'IntegrationNotFound', 'IntegrationMisconfigured'],
     },
   },
+  /**
+   * Creating a Jira issue: the check-before-create lookup uses Jira's enhanced search, which is eventually
+   * consistent, so a retry waits long enough for a just-created issue to be findable.
+   */
+  jiraCreate: {
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '30m',
+    retry: {
+      initialInterval: '20s',
+      backoffCoefficient: 2,
+      maximumInterval: '5m',
+      nonRetryableErrorTypes: [...CLIENT_ERRORS, 'IntegrationNotFound', 'IntegrationMisconfigured', 'JiraFieldErrors'],
+    },
+  },
   discord: {
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '15m',
@@ -53,6 +67,7 @@ const proxies = {
   tracker: proxyActivities<Activities>(OPTIONS.tracker),
   cache: proxyActivities<Activities>(OPTIONS.cache),
   jira: proxyActivities<Activities>(OPTIONS.jira),
+  jiraCreate: proxyActivities<Activities>(OPTIONS.jiraCreate),
   discord: proxyActivities<Activities>(OPTIONS.discord),
 };
 

@@ -52,3 +52,78 @@ export interface SyncResult {
   readonly groupIds: number[];
   readonly chains: ChainResult[];
 }
+
+/** Result of one push to Jira (assignee, status or comment). */
+export interface PushResult {
+  readonly outcome: 'applied' | 'skipped' | 'failed';
+  readonly reason: string | null;
+}
+
+export interface OutboundPushInput {
+  readonly groupId: number;
+  readonly externalIssueId: number;
+  readonly key: string;
+  readonly integrationId: number;
+  readonly previousAssigneeType?: 'user' | 'team';
+  readonly mode?: 'change' | 'initial';
+}
+
+export interface CommentSyncInput {
+  readonly noteId: number;
+  readonly externalIssueId: number;
+  readonly key: string;
+  readonly integrationId: number;
+}
+
+export interface CreateIssueInput {
+  readonly requestId: string;
+  readonly groupId: number;
+  readonly integrationId: number;
+  readonly userId: number | null;
+  readonly title: string;
+  readonly description: string | null;
+  /** The Jira `fields` object to send (project, issuetype, summary, description, custom fields). */
+  readonly fields: Record<string, unknown>;
+}
+
+export interface LinkIssueInput {
+  readonly requestId: string;
+  readonly groupId: number;
+  readonly integrationId: number;
+  readonly userId: number | null;
+  readonly key: string;
+}
+
+export interface IssueLinkResult {
+  readonly outcome: 'applied' | 'failed';
+  readonly reason: string | null;
+  readonly externalIssueId?: number;
+  readonly key?: string;
+  readonly url?: string;
+  readonly fieldErrors?: Record<string, string>;
+  readonly errorMessages?: string[];
+  readonly notFound?: boolean;
+  readonly pushes?: PushResult[];
+}
+
+export interface GroupUpdateInput {
+  readonly requestId: string;
+  readonly groupId: number;
+  readonly actorUserId: number | null;
+  readonly assignee?:
+    | { readonly kind: 'none' }
+    | { readonly kind: 'user'; readonly userId: number }
+    | { readonly kind: 'team'; readonly teamId: number };
+  readonly status?: {
+    readonly target: 'resolved' | 'unresolved' | 'ignored';
+    readonly strategy?: 'resolve' | 'resolve_current_release' | 'resolve_next_release';
+    readonly archiveSubstatus?: 'archived_until_escalating' | 'archived_forever';
+  };
+}
+
+export interface GroupUpdateResult {
+  readonly outcome: 'applied' | 'skipped';
+  readonly reason: string | null;
+  readonly changes: Array<{ kind: string; assigneeName?: string }>;
+  readonly pushes: Array<PushResult & { kind: string; key: string }>;
+}

@@ -3,9 +3,6 @@
  * (real REST paths against the Discord simulator). Plus the crash test: the worker is SIGKILLed after Discord
  * accepted the reply; a new worker finishes the workflow with no duplicate rows and no second message.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { Stack } from '../support/stack';
 import { startStack, truncateAll } from '../support/stack';
 import type { DiscordSimulator } from '../support/discord-simulator';
@@ -13,6 +10,7 @@ import { rateLimited, startDiscordSimulator } from '../support/discord-simulator
 import type { JiraSimulator } from '../support/jira-simulator';
 import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
+import { kill, spawnWorker } from '../support/worker-child';
 import type { World } from '../support/jira-world';
 import {
   CLIENT_KEY,
@@ -113,42 +111,12 @@ describe('with a worker in this process', () => {
   });
 });
 
-function spawnWorker(): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.resolve(__dirname, '..', 'support', 'worker-process.ts')],
-    {
-      env: {
-        ...process.env,
-        DATABASE_URL: stack.config.databaseUrl,
-        TEMPORAL_ADDRESS: stack.config.temporal.address,
-        TEMPORAL_TASK_QUEUE: stack.config.temporal.taskQueue,
-        DISCORD_API_BASE_URL: discord.baseUrl,
-        HTTP_TIMEOUT_MS: '3000',
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker process did not start in 60 s')), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      if (d.toString().includes('worker ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker process exited early (${code})`)));
-  });
-}
-
 test('When the worker is killed after Discord accepted the reply, Then a new worker completes it with no duplicates', async () => {
-  const child = await spawnWorker();
+  const child = await spawnWorker(stack);
   const held = discord.holdNext((c) => c.route === 'createMessage');
   const sent = await sendWebhook(stack.api, assignJane(4), { identifier: 'dn-crash' });
   await held.arrived; // Discord has created the reply; our worker never hears back.
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
+  await kill(child);
   discord.releaseAll();
 
   await stack.startWorker();

@@ -15,6 +15,7 @@ const MIGRATION_FILES = [
   '20261123000002_integrations.js',
   '20261123000003_assignment_history.js',
   '20261123000004_deliveries.js',
+  '20261123000005_outbound.js',
 ];
 
 // Columns per table as `name:udt_name`, with a trailing `?` when the column is nullable.
@@ -138,6 +139,7 @@ const SCHEMA: Record<string, string[]> = {
     'updated_at:timestamptz',
   ],
   outbound_messages: ['id:int8', 'idempotency_key:text', 'provider:text', 'channel_id:text?', 'message_id:text?'],
+  external_comments: ['id:int8', 'activity_id:int8', 'external_issue_id:int8', 'comment_id:text'],
 };
 
 interface ColumnRow {

@@ -13,6 +13,12 @@ import { WORKFLOWS_PATH } from '../../src/worker';
 const HISTORIES = path.join(__dirname, 'histories');
 const TAMPERED = path.join(__dirname, 'tampered');
 
+/** The workflow id the run had (child ids derive from it), as recorded in its WorkflowExecutionStarted event. */
+function originalWorkflowId(history: unknown, fallback: string): string {
+  const events = (history as { events?: Array<Record<string, any>> }).events ?? [];
+  return (events[0]?.workflowExecutionStartedEventAttributes?.workflowId as string | undefined) ?? fallback;
+}
+
 function load(dir: string): Array<{ name: string; history: unknown }> {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.json'))
@@ -35,14 +41,26 @@ const recorded = load(HISTORIES);
 
 test('there are recorded histories for every workflow type', () => {
   const types = new Set(recorded.map((h) => h.name.split(path.sep)[0]));
-  expect([...types].sort()).toEqual(['jiraIssueUpdated']);
-  expect(recorded.length).toBeGreaterThanOrEqual(15);
+  expect([...types].sort()).toEqual(
+    [
+      'createJiraIssue',
+      'groupUpdate',
+      'jiraIssueUpdated',
+      'linkJiraIssue',
+      'syncAssigneeToJira',
+      'syncCommentToJira',
+      'syncStatusToJira',
+    ].sort()
+  );
+  expect(recorded.length).toBeGreaterThanOrEqual(27);
 });
 
 test.each(recorded.map((h) => [h.name, h.history] as const))(
   '%s replays against the current code',
   async (name, history) => {
-    await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle }, history, originalWorkflowId(history, name))
+    ).resolves.toBeUndefined();
   }
 );
 

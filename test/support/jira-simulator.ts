@@ -47,11 +47,19 @@ export interface SimProject {
   name: string;
 }
 
+/** An entity property as Jira takes it inline on create and answers it with `expand=properties`. */
+export interface SimProperty {
+  key: string;
+  value: unknown;
+}
+
 export interface SimComment {
   id: string;
   body: string;
   created: string;
   updated: string;
+  /** Entity properties (sent on create or edit); answered only with `expand=properties`. */
+  properties?: SimProperty[];
 }
 
 /** Live issue state; tests may read and change it directly. */
@@ -67,6 +75,8 @@ export interface SimIssue {
   comments: SimComment[];
   /** Other fields sent on create (issuetype, custom fields, ...), answered back by GET issue. */
   extraFields: Record<string, unknown>;
+  /** Issue entity properties, property key → value (set inline on create); searchable with JQL. */
+  properties: Record<string, unknown>;
   created: string;
   updated: string;
 }
@@ -137,16 +147,26 @@ export interface JiraSimulator {
   addIssue(input: AddIssueInput): SimIssue;
   /** The live issue by key or id. */
   issue(keyOrId: string): SimIssue | undefined;
+  /** A copy of the issue's entity properties (property key → value); undefined for an unknown issue. */
+  issueProperties(keyOrId: string): Record<string, unknown> | undefined;
   setStatuses(statuses: SimStatus[]): void;
   /** Transitions offered by this issue whatever its status; without this, one per other status. */
   setTransitions(issueKey: string, transitions: SimTransition[]): void;
   /** Fields create-issue requires in this project: field id → Jira's message when missing. */
   setRequiredFields(projectKey: string, fields: Record<string, string>): void;
+  /**
+   * Most issues one page of `GET /rest/api/2/search/jql` answers, whatever `maxResults` asks (Jira may answer fewer
+   * than asked). Default {@link DEFAULT_SEARCH_PAGE_SIZE}; `reset()` restores it.
+   */
+  setSearchPageSize(n: number): void;
   /** The next `n` matching requests are answered with `spec` and have no effect. */
   failNext(match: CallMatch, n: number, spec: FailSpec): void;
   /** The next `n` matching requests wait `ms` before they are handled (the effect happens after the wait). */
   delayNext(match: CallMatch, ms: number, n?: number): void;
-  /** The next `n` matching requests take effect but are not answered until `releaseAll()` or the client leaves. */
+  /**
+   * The next `n` matching requests take effect (a comment or issue is created, with its properties) but are not
+   * answered until `releaseAll()` or the client leaves.
+   */
   holdNext(match: CallMatch, n?: number): void;
   /** Answers every held request. */
   releaseAll(): void;
@@ -170,6 +190,20 @@ const STATUS_CATEGORIES: Record<StatusCategoryKey, { id: number; key: string; co
 
 const JWT_SKEW_SECONDS = 30;
 const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_PROPERTY_KEY_LENGTH = 255;
+const MAX_PROPERTY_VALUE_BYTES = 32_768;
+/** Page size cap of the enhanced search until `setSearchPageSize`. */
+export const DEFAULT_SEARCH_PAGE_SIZE = 100;
+/** Page size of the enhanced search when the request names none (as Jira). */
+const SEARCH_DEFAULT_MAX_RESULTS = 50;
+/** Jira Cloud's answer on the removed `/rest/api/{2,3}/search` (CHANGE-2046). */
+export const REMOVED_SEARCH_BODY = {
+  errorMessages: ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.'],
+  errors: {},
+} as const;
+/** The only JQL the simulator understands: `issue.property[<key>].<path> = "<value>"`. */
+const PROPERTY_JQL =
+  /^\s*issue\.property\[([^\]]+)\]\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$/;
 
 // ---------------------------------------------------------------------------------------------------------------
 // State and REST handlers
@@ -208,6 +242,7 @@ class JiraState {
   statuses: SimStatus[] = [...DEFAULT_SIM_STATUSES];
   transitions = new Map<string, SimTransition[]>();
   requiredFields = new Map<string, Record<string, string>>();
+  searchPageSize = DEFAULT_SEARCH_PAGE_SIZE;
   private nextIssueId = 10001;
   private nextCommentId = 10001;
   private nextProjectId = 10000;
@@ -227,6 +262,10 @@ class JiraState {
         ),
     },
     { method: 'POST', pattern: /^\/rest\/api\/2\/issue$/, handle: (c) => this.createIssue(c) },
+    { method: 'GET', pattern: /^\/rest\/api\/2\/search\/jql$/, handle: (c) => this.search(c.query) },
+    // The old search is gone from Jira Cloud: any stale caller must fail loudly.
+    { method: 'GET', pattern: /^\/rest\/api\/[23]\/search$/, handle: () => json(410, REMOVED_SEARCH_BODY) },
+    { method: 'POST', pattern: /^\/rest\/api\/[23]\/search$/, handle: () => json(410, REMOVED_SEARCH_BODY) },
     {
       method: 'GET',
       pattern: /^\/rest\/api\/2\/issue\/([^/]+)$/,
@@ -306,6 +345,7 @@ class JiraState {
       assigneeAccountId: input.assigneeAccountId ?? null,
       comments: [],
       extraFields: {},
+      properties: {},
       created: now,
       updated: now,
     };
@@ -358,7 +398,7 @@ class JiraState {
     };
   }
 
-  private commentJson(c: SimComment): unknown {
+  private commentJson(c: SimComment, withProperties = false): unknown {
     return {
       self: `${this.baseUrl()}/rest/api/2/issue/comment/${c.id}`,
       id: c.id,
@@ -367,6 +407,7 @@ class JiraState {
       created: c.created,
       updated: c.updated,
       jsdPublic: true,
+      ...(withProperties ? { properties: (c.properties ?? []).map((p) => ({ key: p.key, value: p.value })) } : {}),
     };
   }
 
@@ -411,33 +452,37 @@ class JiraState {
   }
 
   private getIssue(issue: SimIssue): SimResponse {
-    const assignee = issue.assigneeAccountId ? this.users.get(issue.assigneeAccountId) : undefined;
-    const project = this.projects.get(issue.projectKey);
     return json(200, {
       expand: 'renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations',
       id: issue.id,
       self: `${this.baseUrl()}/rest/api/2/issue/${issue.id}`,
       key: issue.key,
-      fields: {
-        ...issue.extraFields,
-        summary: issue.summary,
-        description: issue.description,
-        status: this.statusJson(this.statusById(issue.statusId)),
-        project: {
-          id: issue.projectId,
-          key: issue.projectKey,
-          name: project?.name ?? issue.projectKey,
-          projectTypeKey: 'software',
-        },
-        assignee: assignee
-          ? this.userJson(assignee, true)
-          : issue.assigneeAccountId
-            ? { accountId: issue.assigneeAccountId }
-            : null,
-        created: issue.created,
-        updated: issue.updated,
-      },
+      fields: this.issueFields(issue),
     });
+  }
+
+  private issueFields(issue: SimIssue): Record<string, unknown> {
+    const assignee = issue.assigneeAccountId ? this.users.get(issue.assigneeAccountId) : undefined;
+    const project = this.projects.get(issue.projectKey);
+    return {
+      ...issue.extraFields,
+      summary: issue.summary,
+      description: issue.description,
+      status: this.statusJson(this.statusById(issue.statusId)),
+      project: {
+        id: issue.projectId,
+        key: issue.projectKey,
+        name: project?.name ?? issue.projectKey,
+        projectTypeKey: 'software',
+      },
+      assignee: assignee
+        ? this.userJson(assignee, true)
+        : issue.assigneeAccountId
+          ? { accountId: issue.assigneeAccountId }
+          : null,
+      created: issue.created,
+      updated: issue.updated,
+    };
   }
 
   private assign(issue: SimIssue, body: unknown): SimResponse {
@@ -502,12 +547,13 @@ class JiraState {
   private listComments(issue: SimIssue, query: URLSearchParams): SimResponse {
     const startAt = Math.max(0, Number(query.get('startAt') ?? '0') || 0);
     const maxResults = Math.max(1, Number(query.get('maxResults') ?? '5000') || 5000);
+    const withProperties = expands(query, 'properties');
     const page = issue.comments.slice(startAt, startAt + maxResults);
     return json(200, {
       startAt,
       maxResults,
       total: issue.comments.length,
-      comments: page.map((c) => this.commentJson(c)),
+      comments: page.map((c) => this.commentJson(c, withProperties)),
     });
   }
 
@@ -515,8 +561,16 @@ class JiraState {
     if (!isRecord(body) || typeof body.body !== 'string' || body.body === '') {
       return fieldErrors({ comment: 'Comment body can not be empty!' });
     }
+    const properties = parseProperties(body.properties);
+    if (typeof properties === 'string') return jiraError(400, properties);
     const now = toJiraTime(Date.now());
-    const comment: SimComment = { id: String(this.nextCommentId++), body: body.body, created: now, updated: now };
+    const comment: SimComment = {
+      id: String(this.nextCommentId++),
+      body: body.body,
+      created: now,
+      updated: now,
+      properties: properties ?? [],
+    };
     issue.comments.push(comment);
     this.touch(issue);
     return json(201, this.commentJson(comment));
@@ -528,6 +582,9 @@ class JiraState {
     if (!isRecord(body) || typeof body.body !== 'string' || body.body === '') {
       return fieldErrors({ comment: 'Comment body can not be empty!' });
     }
+    const properties = parseProperties(body.properties);
+    if (typeof properties === 'string') return jiraError(400, properties);
+    if (properties) comment.properties = mergeProperties(comment.properties ?? [], properties);
     comment.body = body.body;
     comment.updated = toJiraTime(Date.now());
     this.touch(issue);
@@ -537,6 +594,8 @@ class JiraState {
   private createIssue(ctx: RequestContext): SimResponse {
     const fields = isRecord(ctx.body) && isRecord(ctx.body.fields) ? ctx.body.fields : undefined;
     if (!fields) return jiraError(400, 'Request body must contain fields.');
+    const properties = parseProperties(isRecord(ctx.body) ? ctx.body.properties : undefined);
+    if (typeof properties === 'string') return jiraError(400, properties);
     const project = this.projectFor(fields.project);
     const errors = this.createErrors(fields, project);
     if (!project || Object.keys(errors).length > 0) return fieldErrors(errors);
@@ -551,7 +610,61 @@ class JiraState {
     });
     const { project: _p, summary: _s, description: _d, assignee: _a, ...extra } = fields;
     issue.extraFields = extra;
+    for (const p of properties ?? []) issue.properties[p.key] = p.value;
     return json(201, { id: issue.id, key: issue.key, self: `${this.baseUrl()}/rest/api/2/issue/${issue.id}` });
+  }
+
+  /**
+   * `GET /rest/api/2/search/jql` (enhanced search): only `issue.property[<key>].<path> = "<value>"` is understood.
+   * Pages hold `min(maxResults, searchPageSize)` issues; `nextPageToken` (opaque, bound to the JQL) names the next
+   * one and `isLast` says whether there is none. Without `fields` each issue is just `{ id }`, as in Jira Cloud.
+   */
+  private search(query: URLSearchParams): SimResponse {
+    const jql = query.get('jql') ?? '';
+    const m = PROPERTY_JQL.exec(jql);
+    if (!m) {
+      return jiraError(
+        400,
+        'Error in the JQL Query: the simulator only understands issue.property[<key>].<field> = "<value>".'
+      );
+    }
+    const [, propertyKey = '', path = '', quoted = ''] = m;
+    const wanted = quoted.replace(/\\(.)/g, '$1');
+    const token = query.get('nextPageToken');
+    const startAt = token === null ? 0 : decodePageToken(token, jql);
+    if (startAt === undefined) return jiraError(400, 'The provided next page token is invalid or expired.');
+    const asked = Math.floor(Number(query.get('maxResults') ?? SEARCH_DEFAULT_MAX_RESULTS));
+    const pageSize = Math.min(
+      this.searchPageSize,
+      Number.isFinite(asked) && asked > 0 ? asked : SEARCH_DEFAULT_MAX_RESULTS
+    );
+    const wantedFields = query
+      .getAll('fields')
+      .flatMap((f) => f.split(','))
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
+    const all = wantedFields.some((f) => f === '*all' || f === '*navigable');
+    const hits = this.issues.filter((issue) => {
+      const value = valueAtPath(issue.properties[propertyKey], path);
+      return (typeof value === 'string' || typeof value === 'number') && String(value) === wanted;
+    });
+    const end = startAt + pageSize;
+    const isLast = end >= hits.length;
+    return json(200, {
+      issues: hits.slice(startAt, end).map((issue) => {
+        if (wantedFields.length === 0) return { id: issue.id };
+        const fields = this.issueFields(issue);
+        return {
+          expand: 'operations,versionedRepresentations,editmeta,changelog,renderedFields',
+          id: issue.id,
+          self: `${this.baseUrl()}/rest/api/2/issue/${issue.id}`,
+          key: issue.key,
+          fields: all ? fields : Object.fromEntries(wantedFields.filter((f) => f in fields).map((f) => [f, fields[f]])),
+        };
+      }),
+      ...(isLast ? {} : { nextPageToken: encodePageToken(jql, end) }),
+      isLast,
+    });
   }
 
   private projectFor(ref: unknown): SimProject | undefined {
@@ -589,6 +702,69 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function isMissing(v: unknown): boolean {
   return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+/** `expand=a,b` names `what`. */
+function expands(query: URLSearchParams, what: string): boolean {
+  return query
+    .getAll('expand')
+    .flatMap((e) => e.split(','))
+    .some((e) => e.trim() === what);
+}
+
+/** Inline `properties` of a create/edit body: undefined when absent, else the list, else Jira's error message. */
+function parseProperties(raw: unknown): SimProperty[] | undefined | string {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw)) return 'properties must be a list of {key, value}.';
+  const out: SimProperty[] = [];
+  for (const p of raw) {
+    if (!isRecord(p) || typeof p.key !== 'string' || p.key === '' || !('value' in p)) {
+      return 'Each property needs a key and a value.';
+    }
+    if (p.key.length > MAX_PROPERTY_KEY_LENGTH) return 'The property key cannot be longer than 255 characters.';
+    if (Buffer.byteLength(JSON.stringify(p.value) ?? '', 'utf8') > MAX_PROPERTY_VALUE_BYTES) {
+      return 'The property value cannot be longer than 32768 bytes.';
+    }
+    out.push({ key: p.key, value: structuredClone(p.value) });
+  }
+  return mergeProperties([], out);
+}
+
+/** Later keys replace earlier ones; order of first appearance is kept. */
+function mergeProperties(base: SimProperty[], updates: SimProperty[]): SimProperty[] {
+  const merged = base.map((p) => ({ ...p }));
+  for (const u of updates) {
+    const existing = merged.find((p) => p.key === u.key);
+    if (existing) existing.value = u.value;
+    else merged.push({ ...u });
+  }
+  return merged;
+}
+
+/** An opaque page token (standard base64, so it carries `+`, `/` or `=` that must be percent-encoded and signed). */
+function encodePageToken(jql: string, offset: number): string {
+  return Buffer.from(JSON.stringify({ v: 1, jql, offset }), 'utf8').toString('base64');
+}
+
+/** The offset a token names, or undefined when it is not one of ours or was issued for another JQL. */
+function decodePageToken(token: string, jql: string): number | undefined {
+  try {
+    const data: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (!isRecord(data) || data.v !== 1 || data.jql !== jql) return undefined;
+    const offset = data.offset;
+    return typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 ? offset : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function valueAtPath(value: unknown, path: string): unknown {
+  let current = value;
+  for (const part of path.split('.')) {
+    if (!isRecord(current)) return undefined;
+    current = current[part];
+  }
+  return current;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -787,6 +963,10 @@ export async function startJiraSimulator(options: JiraSimulatorOptions): Promise
     addProject: (project) => state.addProject(project),
     addIssue: (input) => state.addIssue(input),
     issue: (keyOrId) => state.findIssue(keyOrId),
+    issueProperties: (keyOrId) => {
+      const issue = state.findIssue(keyOrId);
+      return issue ? structuredClone(issue.properties) : undefined;
+    },
     setStatuses: (statuses) => {
       state.statuses = [...statuses];
     },
@@ -795,6 +975,10 @@ export async function startJiraSimulator(options: JiraSimulatorOptions): Promise
     },
     setRequiredFields: (projectKey, fields) => {
       state.requiredFields.set(projectKey, { ...fields });
+    },
+    setSearchPageSize: (n) => {
+      if (!Number.isInteger(n) || n < 1) throw new Error('search page size must be a positive integer');
+      state.searchPageSize = n;
     },
     failNext: (match, n, spec) => {
       faults.push({ kind: 'fail', match, remaining: n, spec });

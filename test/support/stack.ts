@@ -117,12 +117,16 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
   return stack;
 }
 
-/** Every table but knex's own, emptied with ids restarted. */
+/**
+ * Every table but knex's own, emptied. Ids keep counting (no RESTART IDENTITY): workflow ids are built from
+ * row ids (comment-<noteId>-<externalIssueId>), and the dev server outlives a test, so reused ids would meet
+ * the previous test's closed runs — as they never would in production.
+ */
 export async function truncateAll(db: Knex): Promise<void> {
   const rows = await db('pg_tables')
     .where('schemaname', 'public')
     .whereNot('tablename', 'like', 'knex%')
     .select('tablename');
   const names = rows.map((r: { tablename: string }) => `"${r.tablename}"`).join(', ');
-  if (names) await db.raw(`truncate ${names} restart identity cascade`);
+  if (names) await db.raw(`truncate ${names} cascade`);
 }

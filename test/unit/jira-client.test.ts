@@ -2,13 +2,21 @@ import { createQueryStringHash, decodeSymmetric, SymmetricAlgorithm } from 'atla
 import {
   createConnectJwt,
   createJiraClient,
+  JIRA_SEARCH_PATH,
   jiraFieldErrors,
   JiraResponseError,
+  jiraWikiQuote,
   type JiraClient,
   type JiraSite,
 } from '../../src/activities/jira/client';
 import { HttpError, NetworkError } from '../../src/http';
-import { buildIssueUpdatedPayload, startJiraSimulator, type JiraSimulator } from '../support/jira-simulator';
+import {
+  buildIssueUpdatedPayload,
+  REMOVED_SEARCH_BODY,
+  startJiraSimulator,
+  type JiraSimulator,
+  type RecordedCall,
+} from '../support/jira-simulator';
 
 const SECRET = 'unit-test-shared-secret';
 const CLIENT_KEY = 'jira:unit-test-site';
@@ -60,6 +68,31 @@ async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the call to fail');
+}
+
+/** Requests to the enhanced search, oldest first; with `from`, only those after `sim.calls[from - 1]`. */
+function searchCalls(from = 0): RecordedCall[] {
+  return sim.calls.slice(from).filter((c) => c.method === 'GET' && c.path === JIRA_SEARCH_PATH);
+}
+
+/** `[maxResults, has a nextPageToken]` of one search request. */
+function pageOf(call: RecordedCall): [string | undefined, boolean] {
+  return [call.query.maxResults, call.query.nextPageToken !== undefined];
+}
+
+function keysOf(issues: ReadonlyArray<{ key: string }>): string[] {
+  return issues.map((i) => i.key);
+}
+
+/** A GET to the simulator signed like the client signs it (query percent-encoded per RFC 3986). */
+async function signedFetch(path: string, query: Record<string, string>): Promise<Response> {
+  const token = createConnectJwt({ method: 'GET', path, query, issuer: 'issue-sync', sharedSecret: SECRET });
+  const enc = (v: string): string =>
+    encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const qs = Object.entries(query)
+    .map(([k, v]) => `${enc(k)}=${enc(v)}`)
+    .join('&');
+  return fetch(`${sim.baseUrl}${path}?${qs}`, { headers: { authorization: `JWT ${token}` } });
 }
 
 describe('Connect JWT signing', () => {
@@ -361,6 +394,333 @@ describe('comments', () => {
     expect(sim.issue('APP-123')?.comments.map((c) => c.body)).toEqual(['posted once']);
     await expect(jira.listComments('APP-123')).resolves.toEqual([{ id: expect.any(String), body: 'posted once' }]);
     sim.releaseAll();
+  });
+});
+
+describe('idempotency keys (entity properties) and search', () => {
+  const NOTE_PROPERTY = [{ key: 'issue-sync', value: { noteKey: 'note-12-ei-3' } }];
+  const REQUEST_JQL = 'issue.property[issue-sync].requestId = "r-1"';
+  const newIssueFields = { project: { key: 'APP' }, issuetype: { name: 'Bug' }, summary: 'From the tracker' };
+
+  it('a comment posted with properties lists them with expandProperties, and not without', async () => {
+    const { id } = await jira.addComment('APP-123', 'Jane wrote:\n\n{quote}hi{quote}', NOTE_PROPERTY);
+    const { id: plainId } = await jira.addComment('APP-123', 'no key');
+    expect(sim.callsTo('POST', '/rest/api/2/issue/APP-123/comment').map((c) => c.body)).toEqual([
+      { body: 'Jane wrote:\n\n{quote}hi{quote}', properties: NOTE_PROPERTY },
+      { body: 'no key' },
+    ]);
+
+    await expect(jira.listComments('APP-123', { expandProperties: true })).resolves.toEqual([
+      { id, body: 'Jane wrote:\n\n{quote}hi{quote}', properties: NOTE_PROPERTY },
+      { id: plainId, body: 'no key', properties: [] },
+    ]);
+    expect(sim.callsTo('GET', '/rest/api/2/issue/APP-123/comment')[0]).toMatchObject({
+      authorized: true,
+      query: { expand: 'properties' },
+    });
+
+    const plain = await jira.listComments('APP-123');
+    expect(plain).toEqual([
+      { id, body: 'Jane wrote:\n\n{quote}hi{quote}' },
+      { id: plainId, body: 'no key' },
+    ]);
+    expect(plain[0]).not.toHaveProperty('properties');
+    expect(sim.callsTo('GET', '/rest/api/2/issue/APP-123/comment')[1]?.query).not.toHaveProperty('expand');
+  });
+
+  it('editing a comment keeps its properties', async () => {
+    const { id } = await jira.addComment('APP-123', 'first', NOTE_PROPERTY);
+    await jira.updateComment('APP-123', id, 'edited');
+    await expect(jira.listComments('APP-123', { expandProperties: true })).resolves.toEqual([
+      { id, body: 'edited', properties: NOTE_PROPERTY },
+    ]);
+  });
+
+  it('listComments with expandProperties reads every page', async () => {
+    for (let i = 0; i < 120; i++) {
+      await jira.addComment('APP-123', `comment ${i}`, [{ key: 'issue-sync', value: { noteKey: `n-${i}` } }]);
+    }
+    const comments = await jira.listComments('APP-123', { expandProperties: true });
+    expect(comments).toHaveLength(120);
+    expect(comments[119]?.properties).toEqual([{ key: 'issue-sync', value: { noteKey: 'n-119' } }]);
+    expect(sim.callsTo('GET', '/rest/api/2/issue/APP-123/comment').map((c) => c.query.startAt)).toEqual(['0', '100']);
+  });
+
+  it('an issue created with properties is found by searchIssues on the property; another value finds nothing', async () => {
+    const created = await jira.createIssue(newIssueFields, [{ key: 'issue-sync', value: { requestId: 'r-1' } }]);
+    expect(sim.callsTo('POST', '/rest/api/2/issue')[0]?.body).toEqual({
+      fields: newIssueFields,
+      properties: [{ key: 'issue-sync', value: { requestId: 'r-1' } }],
+    });
+    expect(sim.issueProperties(created.key)).toEqual({ 'issue-sync': { requestId: 'r-1' } });
+    expect(sim.issueProperties('APP-123')).toEqual({});
+    expect(sim.issueProperties('APP-404')).toBeUndefined();
+
+    const found = await jira.searchIssues(REQUEST_JQL, { fields: ['summary', 'status', 'project'] });
+    expect(found).toEqual([
+      {
+        id: created.id,
+        key: created.key,
+        fields: {
+          summary: 'From the tracker',
+          status: expect.objectContaining({ id: '10000', name: 'To Do' }),
+          project: expect.objectContaining({ id: '10000', key: 'APP' }),
+        },
+      },
+    ]);
+    expect(searchCalls()).toHaveLength(1);
+    expect(searchCalls()[0]).toMatchObject({ authorized: true, status: 200 });
+    expect(searchCalls()[0]?.query).toEqual({ jql: REQUEST_JQL, fields: 'summary,status,project', maxResults: '50' });
+
+    await expect(jira.searchIssues('issue.property[issue-sync].requestId = "r-2"')).resolves.toEqual([]);
+    await expect(jira.searchIssues('issue.property[other-app].requestId = "r-1"')).resolves.toEqual([]);
+  });
+
+  it('searchIssues uses the enhanced search and never the removed /rest/api/2/search', async () => {
+    expect(JIRA_SEARCH_PATH).toBe('/rest/api/2/search/jql');
+    await jira.createIssue(newIssueFields, [{ key: 'issue-sync', value: { requestId: 'r-1' } }]);
+    await jira.searchIssues(REQUEST_JQL, { fields: ['summary'] });
+    await jira.searchIssues(REQUEST_JQL);
+    expect(searchCalls()).toHaveLength(2);
+    expect(sim.calls.filter((c) => c.path === '/rest/api/2/search')).toEqual([]);
+  });
+
+  it("the removed GET /rest/api/2/search answers 410 Gone with Jira Cloud's body", async () => {
+    const query = { jql: REQUEST_JQL, startAt: '0', maxResults: '50' };
+    const res = await signedFetch('/rest/api/2/search', query);
+    expect(res.status).toBe(410);
+    expect(await res.json()).toEqual({
+      errorMessages: ['The requested API has been removed. Please migrate to the /rest/api/3/search/jql API.'],
+      errors: {},
+    });
+    expect(REMOVED_SEARCH_BODY.errorMessages).toHaveLength(1);
+    expect(sim.calls[0]).toMatchObject({ path: '/rest/api/2/search', authorized: true, status: 410 });
+  });
+
+  it('fields are left out unless asked for: the client asks for key only, and Jira alone answers bare ids', async () => {
+    const created = await jira.createIssue(newIssueFields, [{ key: 'issue-sync', value: { requestId: 'r-1' } }]);
+
+    const bare = await jira.searchIssues(REQUEST_JQL);
+    expect(bare).toEqual([{ id: created.id, key: created.key, fields: {} }]);
+    expect(searchCalls()[0]?.query).toEqual({ jql: REQUEST_JQL, fields: 'key', maxResults: '50' });
+
+    await expect(jira.searchIssues(REQUEST_JQL, { fields: [] })).resolves.toEqual(bare);
+
+    await expect(jira.searchIssues(REQUEST_JQL, { fields: ['summary'] })).resolves.toEqual([
+      { id: created.id, key: created.key, fields: { summary: 'From the tracker' } },
+    ]);
+
+    // What the endpoint itself answers without `fields`: ids only (no key, no fields).
+    const res = await signedFetch(JIRA_SEARCH_PATH, { jql: REQUEST_JQL });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ issues: [{ id: created.id }], isLast: true });
+  });
+
+  it('searchIssues signs JQL with spaces, quotes, brackets and reserved characters (qsh covers the query)', async () => {
+    const requestId = 'r+1 & x=y/%20 ü';
+    const created = await jira.createIssue(newIssueFields, [{ key: 'issue-sync', value: { requestId } }]);
+    const jql = `issue.property[issue-sync].requestId = "${requestId}"`;
+    await expect(jira.searchIssues(jql)).resolves.toEqual([expect.objectContaining({ key: created.key })]);
+    expect(searchCalls()[0]).toMatchObject({ authorized: true, query: { jql } });
+  });
+
+  it('the simulator refuses a search whose token was signed for another JQL (401)', async () => {
+    const token = createConnectJwt({
+      method: 'GET',
+      path: JIRA_SEARCH_PATH,
+      query: { jql: 'issue.property[issue-sync].requestId = "r-1"' },
+      issuer: 'issue-sync',
+      sharedSecret: SECRET,
+    });
+    const other = encodeURIComponent('issue.property[issue-sync].requestId = "r-2"');
+    const res = await fetch(`${sim.baseUrl}${JIRA_SEARCH_PATH}?jql=${other}`, {
+      headers: { authorization: `JWT ${token}` },
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("malformed JQL is an HttpError 400 with Jira's error body", async () => {
+    for (const jql of ['project = APP', 'issue.property[issue-sync].requestId = r-1', '']) {
+      const err = await rejectionOf(jira.searchIssues(jql));
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err).toMatchObject({ system: 'Jira', what: 'search', status: 400 });
+      expect((err as HttpError).body).toEqual({
+        errorMessages: [expect.stringMatching(/^Error in the JQL Query: /)],
+        errors: {},
+      });
+    }
+  });
+
+  it('searchIssues follows nextPageToken across pages until isLast, with the same signed query plus the token', async () => {
+    sim.setSearchPageSize(2);
+    const keys = ['DUP-1', 'DUP-2', 'DUP-3'];
+    for (const key of keys) sim.addIssue({ key, summary: `s ${key}` }).properties['issue-sync'] = { requestId: 'dup' };
+    sim.addIssue({ key: 'DUP-4' }).properties['issue-sync'] = { requestId: 'other' };
+    const jql = 'issue.property[issue-sync].requestId = "dup"';
+
+    const found = await jira.searchIssues(jql, { fields: ['summary'] });
+    expect(found.map((i) => [i.key, i.fields])).toEqual(keys.map((k) => [k, { summary: `s ${k}` }]));
+
+    const calls = searchCalls();
+    expect(calls).toHaveLength(2);
+    expect(calls.every((c) => c.authorized && c.status === 200)).toBe(true);
+    expect(calls[0]?.query).toEqual({ jql, fields: 'summary', maxResults: '50' });
+    const token = calls[1]?.query.nextPageToken;
+    expect(token).toEqual(expect.any(String));
+    expect(calls[1]?.query).toEqual({ jql, fields: 'summary', maxResults: '50', nextPageToken: token });
+  });
+
+  it('searchIssues stops at opts.maxResults in total, across pages', async () => {
+    sim.setSearchPageSize(2);
+    for (let i = 1; i <= 5; i++) sim.addIssue({ key: `DUP-${i}` }).properties['issue-sync'] = { requestId: 'dup' };
+    const jql = 'issue.property[issue-sync].requestId = "dup"';
+
+    await expect(jira.searchIssues(jql, { maxResults: 2 }).then(keysOf)).resolves.toEqual(['DUP-1', 'DUP-2']);
+    expect(searchCalls().map(pageOf)).toEqual([['2', false]]);
+
+    let mark = sim.calls.length;
+    await expect(jira.searchIssues(jql, { maxResults: 3 }).then(keysOf)).resolves.toEqual(['DUP-1', 'DUP-2', 'DUP-3']);
+    expect(searchCalls(mark).map(pageOf)).toEqual([
+      ['3', false],
+      ['3', true],
+    ]);
+
+    mark = sim.calls.length;
+    const all = await jira.searchIssues(jql, { maxResults: 500 });
+    expect(keysOf(all)).toEqual(['DUP-1', 'DUP-2', 'DUP-3', 'DUP-4', 'DUP-5']);
+    expect(searchCalls(mark).map(pageOf)).toEqual([
+      ['500', false],
+      ['500', true],
+      ['500', true],
+    ]);
+  });
+
+  it("searchIssues pages past Jira's own page size", async () => {
+    for (let i = 0; i < 120; i++) {
+      sim.addIssue({ key: `BULK-${i + 1}` }).properties['issue-sync'] = { requestId: 'dup' };
+    }
+    const jql = 'issue.property[issue-sync].requestId = "dup"';
+    const all = await jira.searchIssues(jql, { maxResults: 500 });
+    expect(all.map((i) => i.key)).toEqual(Array.from({ length: 120 }, (_, i) => `BULK-${i + 1}`));
+    expect(searchCalls().map(pageOf)).toEqual([
+      ['500', false],
+      ['500', true],
+    ]);
+  });
+
+  it('searchIssues stops on isLast even with a token, and on a missing token even without isLast', async () => {
+    const issue = (n: number): unknown => ({ id: String(n), key: `X-${n}`, fields: {} });
+    const page = (body: unknown): Parameters<JiraSimulator['failNext']>[2] => ({ status: 200, body });
+    const match = { method: 'GET', pathPrefix: JIRA_SEARCH_PATH };
+
+    // A token with reserved characters is percent-encoded and signed like the rest of the query.
+    sim.failNext(match, 1, page({ issues: [issue(1)], nextPageToken: 'a+b/c=' }));
+    sim.failNext(match, 1, page({ issues: [issue(2)], nextPageToken: 'next', isLast: true }));
+    await expect(jira.searchIssues(REQUEST_JQL).then(keysOf)).resolves.toEqual(['X-1', 'X-2']);
+    expect(searchCalls().map((c) => [c.authorized, c.query.nextPageToken])).toEqual([
+      [true, undefined],
+      [true, 'a+b/c='],
+    ]);
+
+    let mark = sim.calls.length;
+    sim.failNext(match, 1, page({ issues: [issue(3)] }));
+    await expect(jira.searchIssues(REQUEST_JQL).then(keysOf)).resolves.toEqual(['X-3']);
+    expect(searchCalls(mark)).toHaveLength(1);
+
+    mark = sim.calls.length;
+    sim.failNext(match, 1, page({ issues: [issue(4)], nextPageToken: null, isLast: false }));
+    await expect(jira.searchIssues(REQUEST_JQL).then(keysOf)).resolves.toEqual(['X-4']);
+    expect(searchCalls(mark)).toHaveLength(1);
+  });
+
+  it('a search page without issues is a JiraResponseError', async () => {
+    sim.failNext({ pathPrefix: JIRA_SEARCH_PATH }, 1, { status: 200, body: { nextPageToken: 't', isLast: false } });
+    const err = await rejectionOf(jira.searchIssues(REQUEST_JQL));
+    expect(err).toBeInstanceOf(JiraResponseError);
+    expect(err).toMatchObject({ what: 'search', paths: ['issues'] });
+  });
+
+  it('the simulator refuses a nextPageToken that is not its own or was issued for another JQL (400)', async () => {
+    sim.setSearchPageSize(1);
+    for (const key of ['DUP-1', 'DUP-2']) sim.addIssue({ key }).properties['issue-sync'] = { requestId: 'dup' };
+    const jql = 'issue.property[issue-sync].requestId = "dup"';
+    const first = (await (await signedFetch(JIRA_SEARCH_PATH, { jql, fields: 'key' })).json()) as {
+      issues: Array<{ key: string }>;
+      nextPageToken?: string;
+      isLast: boolean;
+    };
+    expect(first).toMatchObject({ issues: [{ key: 'DUP-1' }], isLast: false, nextPageToken: expect.any(String) });
+    const nextPageToken = first.nextPageToken ?? '';
+
+    const second = await signedFetch(JIRA_SEARCH_PATH, { jql, fields: 'key', nextPageToken });
+    expect(await second.json()).toMatchObject({ issues: [{ key: 'DUP-2' }], isLast: true });
+
+    expect((await signedFetch(JIRA_SEARCH_PATH, { jql, nextPageToken: 'garbage' })).status).toBe(400);
+    expect((await signedFetch(JIRA_SEARCH_PATH, { jql: REQUEST_JQL, nextPageToken })).status).toBe(400);
+  });
+
+  it('a held comment POST has taken effect: listComments finds it with its key although the client timed out', async () => {
+    const impatient = createJiraClient(site, { timeoutMs: 300 });
+    sim.holdNext({ method: 'POST', pathPrefix: '/rest/api/2/issue/APP-123/comment' });
+    const err = await rejectionOf(impatient.addComment('APP-123', 'posted once', NOTE_PROPERTY));
+    expect(err).toMatchObject({ name: 'NetworkError', what: 'issue/comment/create', timedOut: true });
+    await expect(jira.listComments('APP-123', { expandProperties: true })).resolves.toEqual([
+      { id: expect.any(String), body: 'posted once', properties: NOTE_PROPERTY },
+    ]);
+    sim.releaseAll();
+  });
+
+  it('a held issue create has taken effect: searchIssues finds it although the client timed out', async () => {
+    const impatient = createJiraClient(site, { timeoutMs: 300 });
+    sim.holdNext({ method: 'POST', pathPrefix: '/rest/api/2/issue' });
+    const err = await rejectionOf(
+      impatient.createIssue(newIssueFields, [{ key: 'issue-sync', value: { requestId: 'r-1' } }])
+    );
+    expect(err).toMatchObject({ name: 'NetworkError', what: 'issue/create', timedOut: true });
+    await expect(jira.searchIssues(REQUEST_JQL)).resolves.toEqual([expect.objectContaining({ key: 'APP-124' })]);
+    expect(sim.issueProperties('APP-124')).toEqual({ 'issue-sync': { requestId: 'r-1' } });
+    sim.releaseAll();
+  });
+
+  it('the simulator rejects malformed properties (400) and creates nothing', async () => {
+    const err = await rejectionOf(jira.addComment('APP-123', 'x', [{ key: '', value: 1 }]));
+    expect(err).toMatchObject({ status: 400 });
+    expect(sim.issue('APP-123')?.comments).toEqual([]);
+  });
+});
+
+describe('jiraWikiQuote', () => {
+  /** `{…}` macros that Jira would act on: a brace not preceded by the escaping backslash. */
+  const liveMacros = (body: string): string[] => body.match(/(?<!\\)\{[^{}]*\}/g) ?? [];
+
+  it('builds Sentry\'s "<name> wrote:" body around a {quote}', () => {
+    expect(jiraWikiQuote('Jane Doe', 'It crashes on start')).toBe(
+      'Jane Doe wrote:\n\n{quote}It crashes on start{quote}'
+    );
+  });
+
+  it('escapes {quote} and {code} in the text so it cannot leave the quote, and keeps the name line', () => {
+    const body = jiraWikiQuote('Jane Doe', 'see {quote}evil{quote} and {code:java}x(){code} {panel} {}');
+    expect(body).toBe(
+      'Jane Doe wrote:\n\n{quote}see \\{quote\\}evil\\{quote\\} and \\{code:java\\}x()\\{code\\} \\{panel\\} \\{\\}{quote}'
+    );
+    expect(body.split('\n')[0]).toBe('Jane Doe wrote:');
+    expect(liveMacros(body)).toEqual(['{quote}', '{quote}']);
+    expect(body.startsWith('Jane Doe wrote:\n\n{quote}')).toBe(true);
+    expect(body.endsWith('{quote}')).toBe(true);
+  });
+
+  it('keeps user backslashes from cancelling an escape or the closing {quote}', () => {
+    const body = jiraWikiQuote('Jane', 'path C:\\{noformat} ends with \\');
+    expect(body).toBe('Jane wrote:\n\n{quote}path C:\\\u200b\\{noformat\\} ends with \\\u200b{quote}');
+    expect(body).not.toMatch(/\\\\/);
+    expect(liveMacros(body)).toEqual(['{quote}', '{quote}']);
+  });
+
+  it('keeps the name on one line and inert', () => {
+    const body = jiraWikiQuote('Mallory {quote}\nx', 'hi');
+    expect(body.split('\n')[0]).toBe('Mallory \\{quote\\} x wrote:');
+    expect(liveMacros(body)).toEqual(['{quote}', '{quote}']);
   });
 });
 

@@ -22,6 +22,16 @@ export const CONNECT_JWT_TTL_SECONDS = 180;
 
 const COMMENT_PAGE_SIZE = 100;
 const MAX_COMMENT_PAGES = 100;
+const DEFAULT_SEARCH_MAX_RESULTS = 50;
+/** Largest `maxResults` the enhanced search takes; Jira may still answer fewer per page. */
+const MAX_SEARCH_PAGE_SIZE = 5000;
+const MAX_SEARCH_PAGES = 20;
+
+/**
+ * Path of Jira's enhanced JQL search (see the note on {@link JiraClient.searchIssues}). The old
+ * `GET /rest/api/2/search` was removed from Jira Cloud (CHANGE-2046) and now answers 410 Gone.
+ */
+export const JIRA_SEARCH_PATH = '/rest/api/2/search/jql';
 
 /** One Jira Cloud site (a Connect installation). */
 export interface JiraSite {
@@ -75,9 +85,44 @@ export interface JiraCreatedIssue {
   readonly self: string;
 }
 
+/**
+ * A Jira entity property as sent inline on create (`properties: [{ key, value }]`) and returned with
+ * `expand=properties`. Anyone who can read the entity can read its properties: never put secrets or personal data in.
+ */
+export interface JiraEntityProperty {
+  readonly key: string;
+  readonly value: unknown;
+}
+
 export interface JiraComment {
   readonly id: string;
   readonly body: string;
+  /** Only when listed with `expandProperties` (then always present, possibly empty). */
+  readonly properties?: JiraEntityProperty[];
+}
+
+/** Options of {@link JiraClient.listComments}. */
+export interface JiraListCommentsOptions {
+  /** Ask for each comment's entity properties (`expand=properties`). */
+  readonly expandProperties?: boolean;
+}
+
+/** Options of {@link JiraClient.searchIssues}. */
+export interface JiraSearchOptions {
+  /**
+   * Fields to return (`fields=summary,status`). When absent (or empty) no fields are asked for and each result's
+   * `fields` is `{}`; the client still asks for `key` (the enhanced search answers bare ids by default).
+   */
+  readonly fields?: readonly string[];
+  /** Most issues to return in all (default 50); pages are fetched until this many or the last match. */
+  readonly maxResults?: number;
+}
+
+/** One issue found by {@link JiraClient.searchIssues}; `fields` holds what was asked for, as Jira sent it. */
+export interface JiraSearchIssue {
+  readonly id: string;
+  readonly key: string;
+  readonly fields: Record<string, unknown>;
 }
 
 /** Jira's 400 body for a rejected create or edit, split into per-field errors and general messages. */
@@ -98,13 +143,37 @@ export interface JiraClient {
   /** Transitions available from the issue's current status (never cached). */
   getTransitions(issueKey: string): Promise<JiraTransition[]>;
   transitionIssue(issueKey: string, transitionId: string): Promise<void>;
-  /** `fields` as Jira's create API takes them (`project`, `issuetype`, `summary`, custom fields, ...). */
-  createIssue(fields: Readonly<Record<string, unknown>>): Promise<JiraCreatedIssue>;
-  /** Posts a wiki-markup comment. */
-  addComment(issueKey: string, body: string): Promise<{ id: string }>;
+  /**
+   * `fields` as Jira's create API takes them (`project`, `issuetype`, `summary`, custom fields, ...). `properties`
+   * are stored on the new issue in the same request (e.g. an idempotency key that {@link searchIssues} can find).
+   */
+  createIssue(
+    fields: Readonly<Record<string, unknown>>,
+    properties?: readonly JiraEntityProperty[]
+  ): Promise<JiraCreatedIssue>;
+  /** Posts a wiki-markup comment; `properties` are stored on the comment in the same request. */
+  addComment(issueKey: string, body: string, properties?: readonly JiraEntityProperty[]): Promise<{ id: string }>;
   updateComment(issueKey: string, commentId: string, body: string): Promise<void>;
-  /** Every comment on the issue, oldest first (all pages). */
-  listComments(issueKey: string): Promise<JiraComment[]>;
+  /** Every comment on the issue, oldest first (all pages); with `expandProperties`, each with its properties. */
+  listComments(issueKey: string, opts?: JiraListCommentsOptions): Promise<JiraComment[]>;
+  /**
+   * Issues matching `jql`, at most `opts.maxResults` (default 50), in Jira's order. Uses the enhanced search
+   * `GET /rest/api/2/search/jql` ({@link JIRA_SEARCH_PATH}), following `nextPageToken` until `isLast` or no token.
+   * The JQL, fields, page size and token go in the query string, so each request's JWT `qsh` covers them.
+   *
+   * Searching by an entity property (`issue.property[issue-sync].requestId = "r-1"`) only works when the app
+   * descriptor indexes that property (`jiraEntityProperties`).
+   *
+   * Consistency: the enhanced search is eventually consistent. An issue created (or whose property was set)
+   * a few seconds ago may not be found yet; Jira only guarantees read-after-write for issue ids passed in
+   * `reconcileIssues`, which a check-before-create lookup cannot know, so this client does not send it. A caller
+   * that searches for its own idempotency key before creating (as `jiraCreateIssue` does with the `issue-sync`
+   * property's `requestId`) therefore accepts that a retry within seconds of a create that did happen might not
+   * see it and create a duplicate. For `jiraCreateIssue` that window is not only the 30 s activity timeout: a
+   * create that timed out on our side (the HTTP timeout, default 10 s) or got a 5xx after Jira committed it fails
+   * the attempt at once, and the `jira` retry policy tries again after about 1 s.
+   */
+  searchIssues(jql: string, opts?: JiraSearchOptions): Promise<JiraSearchIssue[]>;
 }
 
 /** Jira answered 2xx with a body that lacks what we need. Carries field paths only, never values. */
@@ -199,13 +268,17 @@ export function createJiraClient(site: JiraSite, opts: JiraClientOptions): JiraC
       await call('POST', issuePath(issueKey, 'transitions'), 'issue/transition', { body });
     },
 
-    async createIssue(fields) {
-      const body = await call('POST', '/rest/api/2/issue', 'issue/create', { body: { fields } });
+    async createIssue(fields, properties) {
+      const body = await call('POST', '/rest/api/2/issue', 'issue/create', {
+        body: { fields, ...propertiesPart(properties) },
+      });
       return parseBody(createdIssueSchema, body, 'issue/create');
     },
 
-    async addComment(issueKey, body) {
-      const res = await call('POST', issuePath(issueKey, 'comment'), 'issue/comment/create', { body: { body } });
+    async addComment(issueKey, body, properties) {
+      const res = await call('POST', issuePath(issueKey, 'comment'), 'issue/comment/create', {
+        body: { body, ...propertiesPart(properties) },
+      });
       return { id: parseBody(commentSchema, res, 'issue/comment/create').id };
     },
 
@@ -214,14 +287,66 @@ export function createJiraClient(site: JiraSite, opts: JiraClientOptions): JiraC
       await call('PUT', path, 'issue/comment/update', { body: { body } });
     },
 
-    async listComments(issueKey) {
-      return listAllComments((startAt) =>
+    async listComments(issueKey, listOpts = {}) {
+      const expand = listOpts.expandProperties === true;
+      return listAllComments(expand, (startAt) =>
         call('GET', issuePath(issueKey, 'comment'), 'issue/comment/list', {
-          query: { startAt: String(startAt), maxResults: String(COMMENT_PAGE_SIZE) },
+          query: {
+            startAt: String(startAt),
+            maxResults: String(COMMENT_PAGE_SIZE),
+            expand: expand ? 'properties' : undefined,
+          },
         })
       );
     },
+
+    async searchIssues(jql, searchOpts = {}) {
+      const limit = Math.max(1, Math.floor(searchOpts.maxResults ?? DEFAULT_SEARCH_MAX_RESULTS));
+      const requested = searchOpts.fields ?? [];
+      // Without `fields` the enhanced search answers ids only; `key` is the cheapest way to get keys too.
+      const fields = requested.length > 0 ? requested.join(',') : 'key';
+      const maxResults = String(Math.min(limit, MAX_SEARCH_PAGE_SIZE));
+      const found: JiraSearchIssue[] = [];
+      let nextPageToken: string | undefined;
+      for (let page = 0; page < MAX_SEARCH_PAGES && found.length < limit; page++) {
+        const body = await call('GET', JIRA_SEARCH_PATH, 'search', {
+          query: { jql, fields, maxResults, nextPageToken },
+        });
+        const data = parseBody(searchPageSchema, body, 'search');
+        found.push(...data.issues.slice(0, limit - found.length));
+        if (data.isLast === true || !data.nextPageToken || data.nextPageToken === nextPageToken) break;
+        nextPageToken = data.nextPageToken;
+      }
+      return found;
+    },
   };
+}
+
+/**
+ * The body of a comment quoting what a tracker user wrote, as Sentry posts it:
+ * `"<authorName> wrote:\n\n{quote}<text>{quote}"` (Jira wiki markup, REST API v2).
+ *
+ * User text cannot break out of the quote or open another macro: every `{` and `}` in it is escaped with a
+ * backslash (`\{quote\}` renders as the literal `{quote}`), and a backslash that would otherwise sit right before
+ * one of those escapes or before the closing `{quote}` is followed by a zero-width space, so that no `\\` pair can
+ * form and swallow an escape. Other wiki markup (`*bold*`, links) still renders inside the quote. The name gets the
+ * same brace escaping and has line breaks folded to spaces, so it stays one line.
+ */
+export function jiraWikiQuote(authorName: string, text: string): string {
+  const name = escapeWikiBraces(authorName.replace(/[\r\n]+/g, ' '));
+  return `${name} wrote:\n\n{quote}${escapeWikiBraces(text)}{quote}`;
+}
+
+const ZERO_WIDTH_SPACE = '\u200b';
+
+function escapeWikiBraces(text: string): string {
+  return text.replace(/\\(?=[{}]|$)/g, `\\${ZERO_WIDTH_SPACE}`).replace(/[{}]/g, (brace) => `\\${brace}`);
+}
+
+function propertiesPart(properties: readonly JiraEntityProperty[] | undefined): {
+  properties?: JiraEntityProperty[];
+} {
+  return properties === undefined ? {} : { properties: properties.map((p) => ({ key: p.key, value: p.value })) };
 }
 
 type Method = HttpRequest['method'];
@@ -259,11 +384,20 @@ function createSignedCaller(site: JiraSite, opts: JiraClientOptions): SignedCall
   };
 }
 
-async function listAllComments(fetchPage: (startAt: number) => Promise<unknown>): Promise<JiraComment[]> {
+async function listAllComments(
+  withProperties: boolean,
+  fetchPage: (startAt: number) => Promise<unknown>
+): Promise<JiraComment[]> {
   const all: JiraComment[] = [];
   for (let page = 0; page < MAX_COMMENT_PAGES; page++) {
     const data = parseBody(commentPageSchema, await fetchPage(all.length), 'issue/comment/list');
-    all.push(...data.comments.map((c) => ({ id: c.id, body: c.body })));
+    all.push(
+      ...data.comments.map((c) =>
+        withProperties
+          ? { id: c.id, body: c.body, properties: (c.properties ?? []).map((p) => ({ key: p.key, value: p.value })) }
+          : { id: c.id, body: c.body }
+      )
+    );
     if (data.comments.length === 0 || data.total === undefined || all.length >= data.total) break;
   }
   return all;
@@ -275,9 +409,19 @@ function definedEntries(query: JiraQuery | undefined): Record<string, string> {
   return out;
 }
 
+/**
+ * The query string as sent, percent-encoded the way the `qsh` canonicalises it (RFC 3986: space is `%20`, never `+`),
+ * so a JQL value such as `issue.property[issue-sync].requestId = "r-1"` reaches Jira exactly as it was signed.
+ */
 function queryString(query: JiraQuery | undefined): string {
-  const qs = new URLSearchParams(definedEntries(query)).toString();
+  const qs = Object.entries(definedEntries(query))
+    .map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`)
+    .join('&');
   return qs === '' ? '' : `?${qs}`;
+}
+
+function encodeRfc3986(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -338,7 +482,24 @@ const createdIssueSchema = z.object({ id: idString, key: z.string(), self: z.str
 
 const commentSchema = z.object({ id: idString, body: z.string() });
 
+const entityPropertySchema = z.object({ key: z.string(), value: z.unknown() });
+
 const commentPageSchema = z.object({
   total: z.number().optional(),
-  comments: z.array(commentSchema),
+  comments: z.array(commentSchema.extend({ properties: z.array(entityPropertySchema).optional() })),
+});
+
+const searchPageSchema = z.object({
+  nextPageToken: z.string().nullish(),
+  isLast: z.boolean().nullish(),
+  issues: z.array(
+    z.object({
+      id: idString,
+      key: z.string(),
+      fields: z
+        .record(z.string(), z.unknown())
+        .nullish()
+        .transform((f) => f ?? {}),
+    })
+  ),
 });

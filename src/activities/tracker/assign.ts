@@ -80,10 +80,11 @@ export async function applyAssigneeToGroup(
     : null;
   const action = target.kind === 'none' ? 'unassigned' : 'assigned';
   const name = await displayName(trx, target);
+  const previousAssigneeType = cur == null ? undefined : cur.userId != null ? ('user' as const) : ('team' as const);
   const change: GroupChange =
     target.kind === 'none'
-      ? { groupId: group.id, kind: 'unassigned' }
-      : { groupId: group.id, kind: 'assigned', assigneeName: name, assigneeType: target.kind };
+      ? { groupId: group.id, kind: 'unassigned', previousAssigneeType }
+      : { groupId: group.id, kind: 'assigned', assigneeName: name, assigneeType: target.kind, previousAssigneeType };
   if (sameAssignee(cur, target)) {
     return (await alreadyRecorded(trx, source, action, group.id)) ? change : null;
   }

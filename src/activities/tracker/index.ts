@@ -11,6 +11,11 @@ import type { InboundAssigneeInput, InboundStatusInput } from './inbound';
 import { applyInboundAssignee, applyInboundStatus } from './inbound';
 import type { InboundFlag, LinkedGroups } from './links';
 import { findLinkedGroups, rekeyExternalIssue } from './links';
+import type { GroupChangeInput } from './group-change';
+import { applyGroupChange } from './group-change';
+import type { LinkInput, OutboundKind, OutboundPlan } from './outbound';
+import { linkExternalIssue, planOutbound, recordExternalComment } from './outbound';
+import type { ChangeSource } from '../../domain/model';
 
 export interface TrackerDeps {
   readonly db: Knex;
@@ -43,6 +48,32 @@ export function createTrackerActivities({ db }: TrackerDeps) {
     },
     async trackerListChatMessages(input: { groupIds: number[] }): Promise<ChatMessageRef[]> {
       return listChatMessages(db, input.groupIds);
+    },
+    /** A person's change (API, chat): assignee and/or status through the same hubs as inbound. */
+    async trackerApplyGroupChange(input: GroupChangeInput): Promise<ApplyResult> {
+      return applyGroupChange(db, input);
+    },
+    /** Which linked Jira issues a change goes to: forward flags on, never back to its source (fail-closed). */
+    async trackerPlanOutbound(input: {
+      groupId: number;
+      kinds: OutboundKind[];
+      source: ChangeSource | null;
+      onlyExternalIssueId?: number;
+    }): Promise<OutboundPlan> {
+      const plan = await planOutbound(db, input);
+      return input.onlyExternalIssueId == null
+        ? plan
+        : { ...plan, targets: plan.targets.filter((t) => t.externalIssueId === input.onlyExternalIssueId) };
+    },
+    async trackerRecordExternalComment(input: {
+      noteId: number;
+      externalIssueId: number;
+      commentId: string;
+    }): Promise<void> {
+      await recordExternalComment(db, input);
+    },
+    async trackerLinkExternalIssue(input: LinkInput): Promise<{ externalIssueId: number }> {
+      return linkExternalIssue(db, input);
     },
   };
 }

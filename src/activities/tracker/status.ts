@@ -30,6 +30,20 @@ function sourceData(source: ChangeSource): Record<string, unknown> {
 export interface StatusConfig {
   readonly strategy: ResolutionStrategy;
   readonly resolveArchived: boolean;
+  /** For archive: until escalating (default) or forever. */
+  readonly archiveSubstatus?: 'archived_until_escalating' | 'archived_forever';
+}
+
+async function archive(trx: Knex.Transaction, group: LockedGroup, cfg: StatusConfig, source: ChangeSource) {
+  const forever = cfg.archiveSubstatus === 'archived_forever';
+  const substatus = forever ? GroupSubstatus.Forever : GroupSubstatus.UntilEscalating;
+  await trx('groups').where('id', group.id).update({ status: GroupStatus.Ignored, substatus, resolved_at: null });
+  await recordChange(trx, group, source, {
+    activityType: ActivityType.SetIgnored,
+    historyStatus: forever ? HistoryStatus.ArchivedForever : HistoryStatus.ArchivedUntilEscalating,
+    data: { ...sourceData(source), substatus: forever ? 'archived_forever' : 'archived_until_escalating' },
+    action: 'status',
+  });
 }
 
 export async function applyStatusToGroup(
@@ -44,8 +58,12 @@ export async function applyStatusToGroup(
   const decision = decideStatus(group.status, target, cfg.strategy, release != null, cfg.resolveArchived);
   if (decision.action === 'none') {
     const replay = await alreadyRecorded(trx, source, 'status', group.id);
-    if (replay) return { groupId: group.id, kind: target === 'resolved' ? 'resolved' : 'unresolved' };
+    if (replay) return { groupId: group.id, kind: target === 'ignored' ? 'archived' : target };
     return { groupId: group.id, reason: decision.reason };
+  }
+  if (decision.action === 'archive') {
+    await archive(trx, group, cfg, source);
+    return { groupId: group.id, kind: 'archived' };
   }
   if (decision.action === 'unresolve') {
     await trx('groups')
