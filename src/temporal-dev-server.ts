@@ -1,6 +1,6 @@
 /**
  * Runs the Temporal CLI's dev server (`temporal server start-dev`) as a child process, for `npm start` and the
- * integration tests. We start it ourselves instead of the SDK's `createLocal()` because that one downloads the
+ * integration tests. We start it ourselves instead of the SDK's default local server because that one downloads the
  * binary and gives up after 5 s (see ARCHITECTURE.md "Temporal server").
  *
  * The server gets its own process group and runs under a small `sh` watchdog. Node holds the write end of the

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { planOutbound } from '../../activities/tracker/outbound';
-import { ActivityType, SubscriptionReason } from '../../domain/model';
+import { editNote, insertNote } from '../../activities/tracker/notes';
 import { syncCommentToJira } from '../../workflows/jira-outbound';
 import { SA } from '../../workflows/shared';
 import { InputError, NotFoundError } from '../errors';
@@ -44,7 +44,7 @@ async function startSyncs(deps: GroupActionDeps, groupId: number, noteId: number
   return { syncs, skipped: plan.skipped };
 }
 
-async function createNote(deps: GroupActionDeps, req: Request, res: Response): Promise<void> {
+async function createNoteRoute(deps: GroupActionDeps, req: Request, res: Response): Promise<void> {
   const groupId = parseId(req.params.id, 'id');
   const body = parseBody(createSchema, req.body);
   const group = await groupOr404(deps.db, groupId);
@@ -54,59 +54,29 @@ async function createNote(deps: GroupActionDeps, req: Request, res: Response): P
     .first('user_id');
   if (!member) throw new InputError(`userId: user ${body.userId} is not a member of the group's organization`);
   const requestId = requestIdOf(req);
-  const key = `api:${requestId}:note`;
-  await deps.db.transaction(async (trx) => {
-    await trx('activities')
-      .insert({
-        project_id: group.projectId,
-        group_id: groupId,
-        type: ActivityType.Note,
-        user_id: body.userId,
-        data: { text: body.text },
-        idempotency_key: key,
-        source: { provider: 'api', integration_id: null, delivery_key: requestId },
-      })
-      .onConflict('idempotency_key')
-      .ignore();
-    await trx('group_subscriptions')
-      .insert({
-        project_id: group.projectId,
-        group_id: groupId,
-        user_id: body.userId,
-        is_active: true,
-        reason: SubscriptionReason.Comment,
-      })
-      .onConflict(['group_id', 'user_id'])
-      .ignore();
+  const noteId = await insertNote(deps.db, {
+    groupId,
+    projectId: group.projectId,
+    userId: body.userId,
+    text: body.text,
+    requestId,
   });
-  const note = await deps.db('activities').where('idempotency_key', key).first('id', 'group_id');
-  if (Number(note.group_id) !== groupId) throw new InputError('Idempotency-Key: already used for another group');
-  const noteId = Number(note.id);
+  if (noteId === null) throw new InputError('Idempotency-Key: already used for another group');
   res.status(201).json({ noteId, ...(await startSyncs(deps, groupId, noteId, requestId, '')) });
 }
 
-async function editNote(deps: GroupActionDeps, req: Request, res: Response): Promise<void> {
+async function editNoteRoute(deps: GroupActionDeps, req: Request, res: Response): Promise<void> {
   const groupId = parseId(req.params.id, 'id');
   const noteId = parseId(req.params.noteId, 'noteId');
   const body = parseBody(editSchema, req.body);
-  const [note] = await deps
-    .db('activities')
-    .where({ id: noteId, group_id: groupId, type: ActivityType.Note })
-    .update({
-      data: deps.db.raw(
-        `data || jsonb_build_object('text', ?::text, 'version', coalesce((data->>'version')::int, 1) + 1)`,
-        [body.text]
-      ),
-    })
-    .returning(['id', 'data']);
-  if (!note) throw new NotFoundError(`note ${noteId} not found on group ${groupId}`);
-  const version = Number((note.data as { version?: number }).version);
+  const version = await editNote(deps.db, { groupId, noteId, text: body.text });
+  if (version === null) throw new NotFoundError(`note ${noteId} not found on group ${groupId}`);
   res.json({ noteId, version, ...(await startSyncs(deps, groupId, noteId, requestIdOf(req), `-v${version}`)) });
 }
 
 export function commentsRouter(deps: GroupActionDeps): Router {
   const router = Router();
-  router.post('/api/groups/:id/comments', (req, res) => createNote(deps, req, res));
-  router.put('/api/groups/:id/comments/:noteId', (req, res) => editNote(deps, req, res));
+  router.post('/api/groups/:id/comments', (req, res) => createNoteRoute(deps, req, res));
+  router.put('/api/groups/:id/comments/:noteId', (req, res) => editNoteRoute(deps, req, res));
   return router;
 }

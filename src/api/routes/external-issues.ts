@@ -7,6 +7,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { unlinkExternalIssue } from '../../activities/tracker/notes';
 import { LINKED_TYPE_EXTERNAL_ISSUE } from '../../domain/model';
 import { createJiraIssue, linkJiraIssue } from '../../workflows/jira-outbound';
 import type { IssueLinkResult } from '../../workflows/shared';
@@ -164,17 +165,8 @@ async function unlink(deps: GroupActionDeps, req: Request, res: Response): Promi
   if (req.query.externalIssue === undefined) throw new InputError('externalIssue: required (the external issue id)');
   const externalIssueId = parseId(req.query.externalIssue, 'externalIssue');
   await groupOr404(deps.db, groupId);
-  const removed = await deps.db.transaction(async (trx) => {
-    const n = await trx('group_links')
-      .where({ group_id: groupId, linked_type: LINKED_TYPE_EXTERNAL_ISSUE, linked_id: externalIssueId })
-      .delete();
-    const left = await trx('group_links')
-      .where({ linked_type: LINKED_TYPE_EXTERNAL_ISSUE, linked_id: externalIssueId })
-      .first('id');
-    if (n > 0 && !left) await trx('external_issues').where('id', externalIssueId).delete();
-    return n;
-  });
-  if (removed === 0) throw new NotFoundError(`external issue ${externalIssueId} is not linked to group ${groupId}`);
+  const removed = await unlinkExternalIssue(deps.db, groupId, externalIssueId);
+  if (!removed) throw new NotFoundError(`external issue ${externalIssueId} is not linked to group ${groupId}`);
   res.status(204).end();
 }
 
