@@ -3,7 +3,7 @@
  * through applyAssigneeToGroup inside one transaction per group. Unchanged assignee → no rows written.
  */
 import type { Knex } from 'knex';
-import type { AssigneeTarget, ChangeSource, GroupChange } from '../../domain/model';
+import type { ChangeSource, GroupChange } from '../../domain/model';
 import { ActivityType, HistoryStatus, SubscriptionReason } from '../../domain/model';
 import type { LockedGroup } from './rows';
 import { alreadyRecorded, recordChange } from './rows';
@@ -123,4 +123,3 @@ export async function applyAssigneeToGroup(
 }
 
 export type { Resolved as ResolvedAssignee };
-export type { AssigneeTarget };

@@ -13,10 +13,8 @@ export interface ChatMessageRef {
   readonly conversationId: string | null;
 }
 
-export async function listChatMessages(db: Knex, groupIds: readonly number[]): Promise<ChatMessageRef[]> {
-  if (groupIds.length === 0) return [];
-  const rows = await db('chat_messages').whereIn('group_id', groupIds).orderBy('id');
-  return rows.map((r: Record<string, unknown>) => ({
+function toRef(r: Record<string, unknown>): ChatMessageRef {
+  return {
     id: Number(r.id),
     groupId: Number(r.group_id),
     integrationId: Number(r.integration_id),
@@ -25,14 +23,18 @@ export async function listChatMessages(db: Knex, groupIds: readonly number[]): P
     messageId: String(r.message_id),
     serviceUrl: (r.service_url as string | null) ?? null,
     conversationId: (r.conversation_id as string | null) ?? null,
-  }));
+  };
+}
+
+export async function listChatMessages(db: Knex, groupIds: readonly number[]): Promise<ChatMessageRef[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db('chat_messages').whereIn('group_id', groupIds).orderBy('id');
+  return rows.map(toRef);
 }
 
 export async function getChatMessage(db: Knex, id: number): Promise<ChatMessageRef | null> {
-  const rows = await db('chat_messages').where('id', id).select('group_id');
-  if (rows.length === 0) return null;
-  const all = await listChatMessages(db, [Number(rows[0].group_id)]);
-  return all.find((m) => m.id === id) ?? null;
+  const row = await db('chat_messages').where('id', id).first();
+  return row ? toRef(row as Record<string, unknown>) : null;
 }
 
 export interface GroupView {

@@ -60,10 +60,7 @@ export function createTrackerActivities({ db }: TrackerDeps) {
       source: ChangeSource | null;
       onlyExternalIssueId?: number;
     }): Promise<OutboundPlan> {
-      const plan = await planOutbound(db, input);
-      return input.onlyExternalIssueId == null
-        ? plan
-        : { ...plan, targets: plan.targets.filter((t) => t.externalIssueId === input.onlyExternalIssueId) };
+      return planOutbound(db, input);
     },
     async trackerRecordExternalComment(input: {
       noteId: number;

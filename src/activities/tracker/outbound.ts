@@ -36,11 +36,11 @@ export function knownSource(source: ChangeSource | null | undefined): source is 
 
 /**
  * Linked Jira issues of a group (linked_type 3) in orgs whose active organization_integration has the flag for
- * `kind`, except the integration the change came from.
+ * `kind`, except the integration the change came from; optionally just one of them (a newly created issue).
  */
 export async function planOutbound(
   db: Knex,
-  input: { groupId: number; kinds: readonly OutboundKind[]; source: ChangeSource | null }
+  input: { groupId: number; kinds: readonly OutboundKind[]; source: ChangeSource | null; onlyExternalIssueId?: number }
 ): Promise<OutboundPlan> {
   if (!knownSource(input.source))
     return { targets: [], skipped: ['unknown change source: nothing pushed (fail-closed)'] };
@@ -57,6 +57,9 @@ export async function planOutbound(
       this.on('oi.organization_id', 'ei.organization_id').andOn('oi.integration_id', 'ei.integration_id');
     })
     .where({ 'gl.group_id': input.groupId, 'gl.linked_type': LINKED_TYPE_EXTERNAL_ISSUE, 'i.provider': 'jira' })
+    .modify((q) => {
+      if (input.onlyExternalIssueId != null) q.where('ei.id', input.onlyExternalIssueId);
+    })
     .orderBy('ei.id')
     .select(
       'ei.id',
