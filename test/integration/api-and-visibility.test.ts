@@ -10,38 +10,18 @@ import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import type { Stack } from '../support/stack';
-import { API_TOKEN, startStack, truncateAll } from '../support/stack';
-import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
+import { useJiraSuite } from '../support/jira-suite';
+import { API_TOKEN } from '../support/stack';
 import type { World } from '../support/jira-world';
-import {
-  CLIENT_KEY,
-  JANE,
-  SHARED_SECRET,
-  delivery,
-  historyText,
-  issuePayload,
-  resultOf,
-  seedWorld,
-  sendWebhook,
-} from '../support/jira-world';
+import { JANE, SHARED_SECRET, delivery, historyText, issuePayload, resultOf, sendWebhook } from '../support/jira-world';
 import { assigneeExistsKey } from '../../src/activities/cache/cache';
 
+const suite = useJiraSuite();
 let stack: Stack;
-let jira: JiraSimulator;
 let w: World;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-});
-beforeEach(async () => {
-  await truncateAll(stack.db);
-  w = await seedWorld(stack.db, jira);
+beforeEach(() => {
+  ({ stack, w } = suite);
 });
 
 const t = (m: number) => new Date(Date.UTC(2026, 10, 3, 8, m)).toISOString();

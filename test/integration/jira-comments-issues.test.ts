@@ -4,31 +4,21 @@
  * when the worker dies right after Jira answered.
  */
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useJiraSuite } from '../support/jira-suite';
 import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import type { World } from '../support/jira-world';
-import { CLIENT_KEY, JANE, SHARED_SECRET, recordHistory, resultOf, seedWorld } from '../support/jira-world';
+import { JANE, recordHistory, resultOf } from '../support/jira-world';
 import { STATUS, api, seedJiraIssue } from '../support/outbound-world';
 import { kill, spawnWorker } from '../support/worker-child';
 
+const suite = useJiraSuite();
 let stack: Stack;
 let jira: JiraSimulator;
 let w: World;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-});
 beforeEach(async () => {
-  jira.reset();
-  await truncateAll(stack.db);
-  w = await seedWorld(stack.db, jira);
+  ({ stack, jira, w } = suite);
   await seedJiraIssue(stack.db, jira, w);
   jira.addUser({ accountId: JANE.accountId, displayName: JANE.displayName, email: JANE.email, emailVisible: true });
 });

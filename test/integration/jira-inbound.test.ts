@@ -4,40 +4,20 @@
  * calls and workflow results.
  */
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useJiraSuite } from '../support/jira-suite';
 import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import { signConnectJwt } from '../support/jira-jwt';
 import type { World } from '../support/jira-world';
-import {
-  CLIENT_KEY,
-  JANE,
-  SHARED_SECRET,
-  delivery,
-  historyText,
-  issuePayload,
-  resultOf,
-  seedWorld,
-  sendWebhook,
-} from '../support/jira-world';
+import { CLIENT_KEY, JANE, delivery, historyText, issuePayload, resultOf, sendWebhook } from '../support/jira-world';
 
+const suite = useJiraSuite({ emailScope: true });
 let stack: Stack;
 let jira: JiraSimulator;
 let w: World;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-});
-beforeEach(async () => {
-  jira.reset();
-  await truncateAll(stack.db);
-  w = await seedWorld(stack.db, jira, { emailScope: true });
+beforeEach(() => {
+  ({ stack, jira, w } = suite);
   jira.addUser({ accountId: JANE.accountId, displayName: JANE.displayName, email: JANE.email, emailVisible: false });
 });
 

@@ -4,40 +4,22 @@
  * change came from.
  */
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useJiraSuite } from '../support/jira-suite';
 import type { JiraSimulator } from '../support/jira-simulator';
 import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import { signConnectJwt } from '../support/jira-jwt';
 import type { World } from '../support/jira-world';
-import {
-  CLIENT_KEY,
-  JANE,
-  SHARED_SECRET,
-  issuePayload,
-  recordHistory,
-  resultOf,
-  seedWorld,
-  sendWebhook,
-} from '../support/jira-world';
+import { JANE, issuePayload, recordHistory, resultOf, sendWebhook } from '../support/jira-world';
 import { STATUS, api, mapProject, seedJiraIssue } from '../support/outbound-world';
 
+const suite = useJiraSuite({ emailScope: true });
 let stack: Stack;
 let jira: JiraSimulator;
 let w: World;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  stack = await startStack();
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-});
 beforeEach(async () => {
-  jira.reset();
-  await truncateAll(stack.db);
-  w = await seedWorld(stack.db, jira, { emailScope: true });
+  ({ stack, jira, w } = suite);
   await seedJiraIssue(stack.db, jira, w);
   jira.addUser({ accountId: JANE.accountId, displayName: JANE.displayName, email: JANE.email, emailVisible: true });
 });
