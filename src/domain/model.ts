@@ -43,11 +43,17 @@ export const SubscriptionReason = { Comment: 1, Assigned: 2 } as const;
 export const LINKED_TYPE_EXTERNAL_ISSUE = 3;
 export const RELATIONSHIP_REFERENCES = 2;
 
-export type Provider = 'jira' | 'discord' | 'msteams';
+/** The systems an integration can be (integrations.provider). The one definition; import it, never repeat it. */
+export const PROVIDERS = ['jira', 'discord', 'msteams'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+/** Chat systems: alerts are posted there and refreshed on every change. */
+export type ChatProvider = Exclude<Provider, 'jira'>;
+/** Where a change can come from: an integration, or the tracker's own API. */
+export type ChangeProvider = Provider | 'api';
 
 /** Where a change came from. Outbound syncs skip `integrationId` (echo prevention, fail-closed). */
 export interface ChangeSource {
-  readonly provider: Provider | 'api';
+  readonly provider: ChangeProvider;
   readonly integrationId: number | null;
   /** Delivery key or request id: part of every idempotency key written for this change. */
   readonly key: string;
@@ -59,17 +65,32 @@ export interface ChangeSource {
 
 /** Who a change assigns: a user, a team, nobody, or (inbound) a user to be found by email hash. */
 export type AssigneeTarget =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'user'; readonly userId: number }
-  | { readonly kind: 'team'; readonly teamId: number }
+  | AssigneeChoice
   | { readonly kind: 'email'; readonly emailSha256: string; readonly accountId: string | null }
   /** A Jira accountId linked to a user per org through external_actors (resolved per group's org). */
   | { readonly kind: 'actor'; readonly accountId: string };
+
+/** A person's choice of assignee (API, Discord, Teams): a user, a team, or nobody. */
+export type AssigneeChoice =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'user'; readonly userId: number }
+  | { readonly kind: 'team'; readonly teamId: number };
+
+export type AssigneeType = 'user' | 'team';
 
 /** Inbound Jira only produces resolved/unresolved; the API and chat actions can also archive (ignore). */
 export type StatusTarget = 'resolved' | 'unresolved' | 'ignored';
 
 export type ResolutionStrategy = 'resolve' | 'resolve_current_release' | 'resolve_next_release';
+
+export type ArchiveSubstatus = 'archived_until_escalating' | 'archived_forever';
+
+/** A person's status change: the target, how to resolve, and for archive how long. */
+export interface StatusRequest {
+  readonly target: StatusTarget;
+  readonly strategy?: ResolutionStrategy;
+  readonly archiveSubstatus?: ArchiveSubstatus;
+}
 
 /** What happened to one group, for caches, messages and the workflow result. */
 export interface GroupChange {
@@ -83,9 +104,9 @@ export interface GroupChange {
     | 'unresolved'
     | 'archived';
   readonly assigneeName?: string;
-  readonly assigneeType?: 'user' | 'team';
+  readonly assigneeType?: AssigneeType;
   /** For assign/unassign: what the group had before (team assignments are never pushed to Jira). */
-  readonly previousAssigneeType?: 'user' | 'team';
+  readonly previousAssigneeType?: AssigneeType;
 }
 
 /** A group that was looked at but not changed, and why (in words a person understands). */
@@ -100,3 +121,9 @@ export interface ApplyResult {
 }
 
 export type Outcome = 'applied' | 'skipped' | 'failed';
+
+/** Result of one push to Jira (assignee, status or comment): what happened, and why in words. */
+export interface PushResult {
+  readonly outcome: Outcome;
+  readonly reason: string | null;
+}

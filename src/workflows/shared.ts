@@ -3,8 +3,9 @@
  * @temporalio/common here: this file is part of the workflow bundle.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { AssigneeChoice, AssigneeType, ChangeSource, PushResult, StatusRequest } from '../domain/model';
 
-export const DEFAULT_TASK_QUEUE = 'issue-sync';
+export type { PushResult } from '../domain/model';
 
 export const SA = {
   Provider: defineSearchAttributeKey('Provider', SearchAttributeType.KEYWORD),
@@ -53,18 +54,12 @@ export interface SyncResult {
   readonly chains: ChainResult[];
 }
 
-/** Result of one push to Jira (assignee, status or comment). */
-export interface PushResult {
-  readonly outcome: 'applied' | 'skipped' | 'failed';
-  readonly reason: string | null;
-}
-
 export interface OutboundPushInput {
   readonly groupId: number;
   readonly externalIssueId: number;
   readonly key: string;
   readonly integrationId: number;
-  readonly previousAssigneeType?: 'user' | 'team';
+  readonly previousAssigneeType?: AssigneeType;
   readonly mode?: 'change' | 'initial';
 }
 
@@ -110,15 +105,13 @@ export interface GroupUpdateInput {
   readonly requestId: string;
   readonly groupId: number;
   readonly actorUserId: number | null;
-  readonly assignee?:
-    | { readonly kind: 'none' }
-    | { readonly kind: 'user'; readonly userId: number }
-    | { readonly kind: 'team'; readonly teamId: number };
-  readonly status?: {
-    readonly target: 'resolved' | 'unresolved' | 'ignored';
-    readonly strategy?: 'resolve' | 'resolve_current_release' | 'resolve_next_release';
-    readonly archiveSubstatus?: 'archived_until_escalating' | 'archived_forever';
-  };
+  readonly assignee?: AssigneeChoice;
+  readonly status?: StatusRequest;
+  /**
+   * Who made the change (provider, integration, chat user label). Absent in runs started before chat existed:
+   * those are the tracker API's (`{provider: 'api', integrationId: null, key: requestId}`).
+   */
+  readonly source?: ChangeSource;
 }
 
 export interface GroupUpdateResult {
