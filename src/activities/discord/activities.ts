@@ -6,7 +6,8 @@
 import type { Knex } from 'knex';
 import { ApplicationFailure } from '@temporalio/common';
 import { sha256Hex } from '../../domain/hash';
-import { findOutbound, getChatMessage, loadGroupView, recordOutbound } from '../tracker/chat';
+import { findOutbound, getChatMessage, recordOutbound } from '../tracker/chat';
+import { loadGroupView } from '../tracker/group-view';
 import type { ChatMessageRef } from '../tracker/chat';
 import { toFailure } from '../failures';
 import type { ChangeNotice } from './messages';

@@ -17,7 +17,7 @@ import { requestIdOf, resultWithin, startWorkflow } from '../workflow-runner';
 import type { GroupActionDeps } from './group-actions';
 import { groupOr404, parseBody } from './group-actions';
 import { parseId } from './groups';
-import type { GroupView } from '../../activities/tracker/chat';
+import type { GroupView } from '../../activities/tracker/group-view';
 
 const createSchema = z.strictObject({
   integrationId: z.number().int().positive(),

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Cache } from '../../activities/cache/cache';
 import { readAssigneeExists } from '../../activities/cache/cache';
-import { loadGroupView } from '../../activities/tracker/chat';
+import { loadGroupView } from '../../activities/tracker/group-view';
 import { InputError, NotFoundError } from '../errors';
 
 const idParam = z.coerce.number().int().positive();
