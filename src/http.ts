@@ -1,6 +1,7 @@
 /**
  * Minimal JSON-over-HTTP helper shared by the provider clients (Jira, Discord, Teams). No Temporal imports:
- * clients throw HttpError / NetworkError and the activities map them with failures.ts.
+ * clients throw HttpError / NetworkError / UnexpectedBodyError / InvalidRequestError, and the activities map them
+ * with failures.ts.
  */
 
 /** The provider answered with a non-2xx status. `body` is the parsed JSON (or text) for field errors. */
@@ -26,6 +27,36 @@ export class NetworkError extends Error {
     readonly timedOut: boolean
   ) {
     super(`${system} ${what} ${timedOut ? 'timed out' : 'could not be reached'}`);
+  }
+}
+
+/**
+ * The provider answered 2xx, but the body lacks what the caller needs. Carries field paths only, never values.
+ * Asking again would get the same answer, so failures.ts makes it non-retryable (`BadResponse`).
+ */
+export class UnexpectedBodyError extends Error {
+  override readonly name: string = 'UnexpectedBodyError';
+  constructor(
+    readonly system: string,
+    readonly what: string,
+    readonly paths: readonly string[]
+  ) {
+    super(`${system} ${what} answered an unexpected body (${paths.join(', ') || 'root'})`);
+  }
+}
+
+/**
+ * A client refused to send a request the provider would reject (a bad argument, caught before any I/O).
+ * Sending it again cannot help, so failures.ts makes it non-retryable (`BadRequest`).
+ */
+export class InvalidRequestError extends Error {
+  override readonly name: string = 'InvalidRequestError';
+  constructor(
+    readonly system: string,
+    readonly what: string,
+    problem: string
+  ) {
+    super(`${system} ${what}: ${problem}`);
   }
 }
 

@@ -1,14 +1,9 @@
 import { createQueryStringHash, decodeSymmetric, SymmetricAlgorithm } from 'atlassian-jwt';
-import {
-  createConnectJwt,
-  createJiraClient,
-  JIRA_SEARCH_PATH,
-  jiraFieldErrors,
-  JiraResponseError,
-  jiraWikiQuote,
-  type JiraClient,
-  type JiraSite,
-} from '../../src/activities/jira/client';
+import { createJiraClient, JIRA_SEARCH_PATH } from '../../src/activities/jira/client';
+import { createConnectJwt } from '../../src/activities/jira/connect-jwt';
+import { jiraFieldErrors, JiraResponseError } from '../../src/activities/jira/errors';
+import type { JiraClient, JiraSite } from '../../src/activities/jira/types';
+import { jiraWikiQuote } from '../../src/activities/jira/wiki';
 import { HttpError, NetworkError } from '../../src/http';
 import {
   buildIssueUpdatedPayload,

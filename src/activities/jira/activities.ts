@@ -1,75 +1,65 @@
 /**
- * Jira activities. The email lookup runs here so that the email never leaves the activity: what crosses into
- * the workflow history is its SHA-256 (matched against user_emails in Postgres).
+ * The Jira activities, registered by name: recorded workflow histories replay against these six names, so never
+ * rename one. Each is a thin binding of a module's function to its deps:
+ *
+ * - resolve-assignee.ts  jiraResolveAssigneeEmail (inbound: who the Jira assignee is, as an email hash)
+ * - push-assignee.ts     jiraPushAssignee
+ * - push-status.ts       jiraPushStatus
+ * - sync-comment.ts      jiraSyncComment
+ * - create-issue.ts      jiraCreateIssue, jiraGetIssueForLink
+ *
+ * The client is injected (`clientFor`): the worker passes createJiraClient with its HTTP timeout, tests a fake.
  */
 import type { Knex } from 'knex';
-import type { AssigneeTarget } from '../../domain/model';
-import { emailSha256 } from '../../domain/hash';
-import { toFailure } from '../failures';
+import type { PushResult } from '../../domain/model';
 import { createJiraClient } from './client';
-import { loadJiraSite } from './site';
+import type { CreatedIssue, CreateIssueInput, GetIssueForLinkInput, IssueForLink } from './create-issue';
+import { createIssue, getIssueForLink } from './create-issue';
+import type { PushAssigneeInput } from './push-assignee';
+import { pushAssignee } from './push-assignee';
+import type { PushDeps } from './push-support';
+import type { PushStatusInput } from './push-status';
+import { pushStatus } from './push-status';
+import type { EmailHashCache, ResolveAssigneeInput, ResolvedJiraAssignee } from './resolve-assignee';
+import { resolveAssigneeEmail } from './resolve-assignee';
+import type { ClientFor } from './site';
+import { connector } from './site';
+import type { CommentSyncResult, SyncCommentInput } from './sync-comment';
+import { syncComment } from './sync-comment';
 
-export interface JiraDeps {
+export interface JiraActivityDeps {
+  readonly db: Knex;
+  readonly clientFor: ClientFor;
+}
+
+/**
+ * @deprecated The deps src/activities/index.ts passed before the client was injected. Remove (with the deprecated
+ * `createJiraOutboundActivities` in outbound.ts) once it passes `clientFor`.
+ */
+export interface LegacyJiraActivityDeps {
   readonly db: Knex;
   readonly timeoutMs: number;
-  /** accountId → email hash, in memory only, at most 240 s (SPEC §5). */
-  readonly emailCache?: Map<string, { hash: string; until: number }>;
 }
 
-const EMAIL_CACHE_MS = 240_000;
-
-export interface ResolveAssigneeInput {
-  readonly integrationId: number;
-  readonly accountId: string | null;
-  /** SHA-256 of the payload's emailAddress, computed at intake; null when Jira hid it. */
-  readonly emailSha256: string | null;
-}
-
-export interface ResolvedJiraAssignee {
-  readonly target: AssigneeTarget | null;
-  readonly via: 'payload' | 'external_actor' | 'jira_api' | 'none';
-  readonly reason?: string;
-}
-
-export function createJiraActivities(deps: JiraDeps) {
-  const cache = deps.emailCache ?? new Map<string, { hash: string; until: number }>();
+export function createJiraActivities(deps: JiraActivityDeps | LegacyJiraActivityDeps) {
+  const clientFor: ClientFor =
+    'clientFor' in deps ? deps.clientFor : (site) => createJiraClient(site, { timeoutMs: deps.timeoutMs });
+  const push: PushDeps = { db: deps.db, connect: connector(deps.db, clientFor) };
+  const emailCache: EmailHashCache = new Map();
   return {
     /** Step 1 of the assignee chain: payload email → external_actors link → Jira's user/email API (email scope). */
-    async jiraResolveAssigneeEmail(input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> {
-      const accountId = input.accountId;
-      if (input.emailSha256)
-        return { target: { kind: 'email', emailSha256: input.emailSha256, accountId }, via: 'payload' };
-      if (!accountId) return { target: null, via: 'none', reason: 'the Jira assignee has no accountId and no email' };
-      const actor = await deps
-        .db('external_actors')
-        .where({ integration_id: input.integrationId, external_id: accountId })
-        .whereNotNull('user_id')
-        .first('id');
-      if (actor) return { target: { kind: 'actor', accountId }, via: 'external_actor' };
-      const site = await loadJiraSite(deps.db, input.integrationId);
-      if (!site.emailScope) {
-        return {
-          target: null,
-          via: 'none',
-          reason: 'no email for the Jira assignee (Jira hides it and the app has no email scope)',
-        };
-      }
-      const cacheKey = `${input.integrationId}:${accountId}`;
-      const hit = cache.get(cacheKey);
-      if (hit && hit.until > Date.now()) {
-        return { target: { kind: 'email', emailSha256: hit.hash, accountId }, via: 'jira_api' };
-      }
-      let email: string | null;
-      try {
-        email = await createJiraClient(site, { timeoutMs: deps.timeoutMs }).getUserEmail(accountId);
-      } catch (err) {
-        throw toFailure(err);
-      }
-      if (!email) return { target: null, via: 'none', reason: 'Jira returned no email for the assignee' };
-      const hash = emailSha256(email);
-      cache.set(cacheKey, { hash, until: Date.now() + EMAIL_CACHE_MS });
-      return { target: { kind: 'email', emailSha256: hash, accountId }, via: 'jira_api' };
-    },
+    jiraResolveAssigneeEmail: (input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> =>
+      resolveAssigneeEmail({ db: deps.db, clientFor, cache: emailCache }, input),
+    /** Pushes the group's current assignee to one linked Jira issue. Team assignments are never pushed. */
+    jiraPushAssignee: (input: PushAssigneeInput): Promise<PushResult> => pushAssignee(push, input),
+    /** Moves one linked Jira issue to the status mapped for the group's status, through a fresh transition list. */
+    jiraPushStatus: (input: PushStatusInput): Promise<PushResult> => pushStatus(push, input),
+    /** Creates or updates the Jira comment of one note on one issue; never posts the same note twice. */
+    jiraSyncComment: (input: SyncCommentInput): Promise<CommentSyncResult> => syncComment(push, input),
+    /** Creates a Jira issue once per request id (found again by its property after a crash). 400 → field errors. */
+    jiraCreateIssue: (input: CreateIssueInput): Promise<CreatedIssue> => createIssue(push, input),
+    /** Reads an existing issue to link it (404 → NotFound, not retried). */
+    jiraGetIssueForLink: (input: GetIssueForLinkInput): Promise<IssueForLink> => getIssueForLink(push, input),
   };
 }
 

@@ -1,5 +1,10 @@
+/**
+ * The Jira site behind an integration, and a client for it. The client comes from `clientFor`, which the worker
+ * wires to createJiraClient (with its HTTP timeout) and tests replace with a fake.
+ */
 import type { Knex } from 'knex';
 import { ApplicationFailure } from '@temporalio/common';
+import type { JiraClient } from './types';
 
 export interface JiraSiteRecord {
   readonly integrationId: number;
@@ -8,6 +13,17 @@ export interface JiraSiteRecord {
   readonly sharedSecret: string;
   readonly emailScope: boolean;
 }
+
+/** Builds the client that talks to one site. */
+export type ClientFor = (site: JiraSiteRecord) => JiraClient;
+
+export interface JiraConnection {
+  readonly site: JiraSiteRecord;
+  readonly client: JiraClient;
+}
+
+/** Loads an integration's site and gives its client. */
+export type Connect = (integrationId: number) => Promise<JiraConnection>;
 
 /** The Jira site behind an integration (secrets stay in this process; never returned or logged). */
 export async function loadJiraSite(db: Knex, integrationId: number): Promise<JiraSiteRecord> {
@@ -26,5 +42,12 @@ export async function loadJiraSite(db: Knex, integrationId: number): Promise<Jir
     clientKey: String(row.external_id),
     sharedSecret: meta.shared_secret,
     emailScope: meta.email_scope === true,
+  };
+}
+
+export function connector(db: Knex, clientFor: ClientFor): Connect {
+  return async (integrationId) => {
+    const site = await loadJiraSite(db, integrationId);
+    return { site, client: clientFor(site) };
   };
 }
