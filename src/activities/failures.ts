@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { HttpError, NetworkError } from '../http';
+import { HttpError, InvalidRequestError, NetworkError, UnexpectedBodyError } from '../http';
 
 /** Failure types that retry policies and workflows match on. */
 export const FailureType = {
@@ -11,6 +11,8 @@ export const FailureType = {
   NotFound: 'NotFound',
   BadRequest: 'BadRequest',
   ClientError: 'ClientError',
+  /** A 2xx whose body lacks what we need (e.g. JiraResponseError): asking again gets the same answer. */
+  BadResponse: 'BadResponse',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -75,9 +77,31 @@ export function networkFailure(system: string, what: string, err: unknown): Appl
   return ApplicationFailure.retryable(`${system} ${what} ${reason}`, FailureType.Timeout);
 }
 
-/** Maps whatever a provider client threw to the failure a retry policy understands. */
+/**
+ * Maps whatever a provider client threw to the failure a retry policy understands. A body of the wrong shape
+ * (`BadResponse`) and a request the client refused to send (`BadRequest`, e.g. DiscordNonceError) are
+ * non-retryable: a retry would meet the same answer. Anything else passes through unchanged.
+ */
 export function toFailure(err: unknown): unknown {
   if (err instanceof HttpError) return httpFailure(err.system, err.what, err.status, err.retryAfter);
   if (err instanceof NetworkError) return networkFailure(err.system, err.what, err);
+  if (err instanceof UnexpectedBodyError) {
+    const details = [{ system: err.system, what: err.what, paths: err.paths }];
+    return ApplicationFailure.create({
+      message: err.message,
+      type: FailureType.BadResponse,
+      nonRetryable: true,
+      details,
+    });
+  }
+  if (err instanceof InvalidRequestError) {
+    const details = [{ system: err.system, what: err.what }];
+    return ApplicationFailure.create({
+      message: err.message,
+      type: FailureType.BadRequest,
+      nonRetryable: true,
+      details,
+    });
+  }
   return err;
 }

@@ -2,7 +2,7 @@
  * The real Discord client against the local Discord simulator (plain HTTP on 127.0.0.1, no outside
  * services): paths, auth headers, nonce dedupe, and how Discord's errors reach the activities.
  */
-import { createDiscordClient, type DiscordClient } from '../../src/activities/discord/client';
+import { createDiscordClient, DiscordNonceError, type DiscordClient } from '../../src/activities/discord/client';
 import { HttpError, NetworkError } from '../../src/http';
 import { rateLimited, startDiscordSimulator, type DiscordSimulator } from '../support/discord-simulator';
 
@@ -94,7 +94,9 @@ describe('createChannelMessage', () => {
   });
 
   it.each(['', 'x'.repeat(26)])('refuses a nonce Discord would reject (%p) without calling Discord', async (nonce) => {
-    await expect(discord.createChannelMessage(BOT_TOKEN, CHANNEL, { content: 'x', nonce })).rejects.toThrow(RangeError);
+    const err = await rejectionOf(discord.createChannelMessage(BOT_TOKEN, CHANNEL, { content: 'x', nonce }));
+    expect(err).toBeInstanceOf(DiscordNonceError);
+    expect(err).toMatchObject({ name: 'DiscordNonceError', nonceLength: nonce.length, system: 'Discord' });
     expect(sim.calls).toHaveLength(0);
   });
 

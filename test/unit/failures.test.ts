@@ -7,7 +7,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, httpFailure, networkFailure, parseRetryAfter, toFailure } from '../../src/activities/failures';
-import { HttpError, NetworkError } from '../../src/http';
+import { DiscordNonceError } from '../../src/activities/discord/client';
+import { JiraResponseError } from '../../src/activities/jira/errors';
+import { HttpError, InvalidRequestError, NetworkError, UnexpectedBodyError } from '../../src/http';
 
 const NOW = Date.parse('2024-05-01T12:00:00.000Z');
 
@@ -195,6 +197,38 @@ describe('toFailure', () => {
     const af = toFailure(new NetworkError('discord', 'edit message', false)) as ApplicationFailure;
     expect(af.type).toBe('Timeout');
     expect(af.message).toBe('discord edit message could not be reached');
+  });
+
+  it('When Jira answered a body of the wrong shape, Then it is a non-retryable BadResponse naming paths only', () => {
+    const af = toFailure(new JiraResponseError('Jira', 'issue', ['fields.status', 'key'])) as ApplicationFailure;
+    expect(af).toBeInstanceOf(ApplicationFailure);
+    expect(af.type).toBe(FailureType.BadResponse);
+    expect(af.type).toBe('BadResponse');
+    expect(af.nonRetryable).toBe(true);
+    expect(af.message).toBe('Jira issue answered an unexpected body (fields.status, key)');
+    expect(af.details).toEqual([{ system: 'Jira', what: 'issue', paths: ['fields.status', 'key'] }]);
+  });
+
+  it('When any provider answered an unexpected body, Then it is a BadResponse too (not only Jira)', () => {
+    const af = toFailure(new UnexpectedBodyError('Teams', 'get member', [])) as ApplicationFailure;
+    expect(af.type).toBe('BadResponse');
+    expect(af.nonRetryable).toBe(true);
+    expect(af.message).toBe('Teams get member answered an unexpected body (root)');
+  });
+
+  it('When the Discord client refused a nonce, Then it is a non-retryable BadRequest', () => {
+    const af = toFailure(new DiscordNonceError(26)) as ApplicationFailure;
+    expect(af).toBeInstanceOf(ApplicationFailure);
+    expect(af.type).toBe('BadRequest');
+    expect(af.nonRetryable).toBe(true);
+    expect(af.message).toBe('Discord create channel message: nonce must be 1-25 characters, got 26');
+    expect(af.details).toEqual([{ system: 'Discord', what: 'create channel message' }]);
+  });
+
+  it('When a client refused any request before sending it, Then it is a non-retryable BadRequest', () => {
+    const af = toFailure(new InvalidRequestError('Jira', 'search', 'bad jql')) as ApplicationFailure;
+    expect(af.type).toBe('BadRequest');
+    expect(af.nonRetryable).toBe(true);
   });
 
   it('When given any other error, Then it is passed through unchanged', () => {

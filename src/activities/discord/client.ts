@@ -3,14 +3,27 @@
  * interaction responses. No Temporal imports: it throws HttpError / NetworkError and the activities map them
  * with failures.ts (429 → wait Retry-After, other 4xx → non-retryable).
  */
-import { HttpError, requestJson } from '../../http';
+import { HttpError, InvalidRequestError, requestJson } from '../../http';
 
 const SYSTEM = 'Discord';
 
 /** Discord's limit on `nonce` when it is a string. */
 export const DISCORD_NONCE_MAX_LENGTH = 25;
-/** Message flag: only the user who triggered the interaction sees it. */
-export const EPHEMERAL_FLAG = 64;
+
+/**
+ * A create's nonce that Discord would reject (empty or longer than {@link DISCORD_NONCE_MAX_LENGTH}): refused
+ * before any request. failures.ts makes it a non-retryable `BadRequest`, since the same nonce fails again.
+ */
+export class DiscordNonceError extends InvalidRequestError {
+  override readonly name = 'DiscordNonceError';
+  constructor(readonly nonceLength: number) {
+    super(
+      SYSTEM,
+      'create channel message',
+      `nonce must be 1-${DISCORD_NONCE_MAX_LENGTH} characters, got ${nonceLength}`
+    );
+  }
+}
 
 export interface DiscordEmbed {
   readonly title?: string;
@@ -170,7 +183,7 @@ function seg(value: string): string {
 
 function assertNonce(nonce: string): void {
   if (nonce === '' || nonce.length > DISCORD_NONCE_MAX_LENGTH) {
-    throw new RangeError(`Discord nonce must be 1-${DISCORD_NONCE_MAX_LENGTH} characters, got ${nonce.length}`);
+    throw new DiscordNonceError(nonce.length);
   }
 }
 
