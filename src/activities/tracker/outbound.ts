@@ -3,8 +3,9 @@
  * fail-closed), notes and their Jira comments, and linking created/linked Jira issues to groups.
  */
 import type { Knex } from 'knex';
-import type { ChangeSource } from '../../domain/model';
-import { ActivityType, LINKED_TYPE_EXTERNAL_ISSUE, RELATIONSHIP_REFERENCES } from '../../domain/model';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ChangeSource, Provider } from '../../domain/model';
+import { ActivityType, LINKED_TYPE_EXTERNAL_ISSUE, PROVIDERS, RELATIONSHIP_REFERENCES } from '../../domain/model';
 
 export type OutboundKind = 'assignee' | 'status' | 'comment';
 
@@ -13,7 +14,6 @@ const FLAG: Record<OutboundKind, string> = {
   status: 'sync_status_forward',
   comment: 'sync_comments',
 };
-const LABEL: Record<OutboundKind, string> = { assignee: 'assignee', status: 'status', comment: 'comment' };
 
 export interface OutboundTarget {
   readonly kind: OutboundKind;
@@ -31,7 +31,12 @@ export interface OutboundPlan {
 export function knownSource(source: ChangeSource | null | undefined): source is ChangeSource {
   if (!source || typeof source.key !== 'string' || source.key === '') return false;
   if (source.provider === 'api') return true;
-  return ['jira', 'discord', 'msteams'].includes(source.provider) && typeof source.integrationId === 'number';
+  return isProvider(source.provider) && typeof source.integrationId === 'number';
+}
+
+/** Checked at run time: a source arrives from workflow input, whose JSON may predate today's types. */
+function isProvider(value: unknown): value is Provider {
+  return (PROVIDERS as readonly unknown[]).includes(value);
 }
 
 /**
@@ -76,13 +81,11 @@ export async function planOutbound(
       const integrationId = Number(r.integration_id);
       const config = (r.config ?? {}) as Record<string, unknown>;
       if (integrationId === source.integrationId) {
-        plan.skipped.push(`${LABEL[kind]} not pushed back to ${String(r.key)}: the change came from that Jira site`);
+        plan.skipped.push(`${kind} not pushed back to ${String(r.key)}: the change came from that Jira site`);
       } else if (r.status !== 'active' || r.integration_status !== 'active') {
-        plan.skipped.push(
-          `${LABEL[kind]} not pushed to ${String(r.key)}: integration inactive for org ${String(r.slug)}`
-        );
+        plan.skipped.push(`${kind} not pushed to ${String(r.key)}: integration inactive for org ${String(r.slug)}`);
       } else if (config[FLAG[kind]] !== true) {
-        plan.skipped.push(`${LABEL[kind]} sync disabled for org ${String(r.slug)}`);
+        plan.skipped.push(`${kind} sync disabled for org ${String(r.slug)}`);
       } else {
         plan.targets.push({ kind, externalIssueId: Number(r.id), integrationId, key: String(r.key) });
       }
@@ -131,6 +134,7 @@ export async function linkExternalIssue(db: Knex, input: LinkInput): Promise<{ e
       .join('projects as p', 'p.id', 'g.project_id')
       .where('g.id', input.groupId)
       .first('g.id', 'g.project_id', 'p.organization_id');
+    if (!group) throw ApplicationFailure.nonRetryable(`group ${input.groupId} not found`, 'NotFound');
     const values = {
       organization_id: group.organization_id,
       integration_id: input.integrationId,
