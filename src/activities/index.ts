@@ -1,15 +1,26 @@
 /**
- * createActivities(deps) composes every activity group; the worker registers the result. Activity names
- * are global, so each group prefixes its own (tracker*, cache*, jira*, discord*).
+ * The worker's activities, grouped by the system each talks to. {@link createActivityGroups} builds the groups
+ * (the workflows' proxies are typed per group, so a step can only call an activity of its own system);
+ * {@link registrationMap} flattens them into the one name → function map the worker registers. Activity names
+ * are global in the worker, so every name starts with its system (`tracker*`, `cache*`, `jira*`, `discord*`)
+ * and a name defined twice stops the worker from starting instead of silently replacing the other.
+ *
+ * Adding a system (e.g. msteams): one factory entry here, one options set in src/workflows/proxies.ts.
  */
 import type { Knex } from 'knex';
 import type { Cache } from './cache/cache';
+import type { CacheActivities } from './cache/activities';
 import { createCacheActivities } from './cache/activities';
 import { createDiscordClient } from './discord/client';
+import type { DiscordActivities } from './discord/activities';
 import { createDiscordActivities } from './discord/activities';
+import type { JiraActivities } from './jira/activities';
 import { createJiraActivities } from './jira/activities';
-import { createJiraOutboundActivities } from './jira/outbound';
+import { createJiraClient } from './jira/client';
+import type { TrackerActivities } from './tracker';
 import { createTrackerActivities } from './tracker';
+
+export type { CacheActivities, DiscordActivities, JiraActivities, TrackerActivities };
 
 export interface ActivityDeps {
   readonly db: Knex;
@@ -18,15 +29,56 @@ export interface ActivityDeps {
   readonly httpTimeoutMs: number;
 }
 
-export function createActivities(deps: ActivityDeps) {
+/** An activity: any async function of plain data. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- activity signatures vary; each group keeps its own types
+type ActivityFunction = (...args: any[]) => Promise<unknown>;
+type ActivityGroup = Readonly<Record<string, ActivityFunction>>;
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/**
+ * Merges activity groups into one map, throwing on a name defined twice (an object spread would silently keep
+ * the last one and the worker would run the wrong function under that name).
+ */
+export function mergeActivities<G extends readonly ActivityGroup[]>(...groups: G): UnionToIntersection<G[number]> {
+  const merged: Record<string, ActivityFunction> = {};
+  for (const group of groups) {
+    for (const [name, fn] of Object.entries(group)) {
+      if (Object.hasOwn(merged, name)) throw new Error(`activity ${name} is defined twice`);
+      merged[name] = fn;
+    }
+  }
+  return merged as UnionToIntersection<G[number]>;
+}
+
+/** Every activity group, keyed by the system it talks to. Nothing connects here. */
+export function createActivityGroups(deps: ActivityDeps) {
   const discord = createDiscordClient({ apiBaseUrl: deps.discordApiBaseUrl, timeoutMs: deps.httpTimeoutMs });
   return {
-    ...createTrackerActivities({ db: deps.db }),
-    ...createCacheActivities({ cache: deps.cache }),
-    ...createJiraActivities({ db: deps.db, timeoutMs: deps.httpTimeoutMs }),
-    ...createJiraOutboundActivities({ db: deps.db, timeoutMs: deps.httpTimeoutMs }),
-    ...createDiscordActivities({ db: deps.db, client: discord }),
+    tracker: createTrackerActivities({ db: deps.db }),
+    cache: createCacheActivities({ cache: deps.cache }),
+    jira: createJiraActivities({
+      db: deps.db,
+      clientFor: (site) => createJiraClient(site, { timeoutMs: deps.httpTimeoutMs }),
+    }),
+    discord: createDiscordActivities({ db: deps.db, client: discord }),
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+export type ActivityGroups = ReturnType<typeof createActivityGroups>;
+/** The systems activities talk to; each is the prefix of its activities' names. */
+export type ActivitySystem = keyof ActivityGroups;
+
+/** The flat name → function map the worker registers; throws when two groups define the same name. */
+export function registrationMap<G extends Readonly<Record<string, ActivityGroup>>>(
+  groups: G
+): UnionToIntersection<G[keyof G]> {
+  return mergeActivities(...Object.values(groups)) as UnionToIntersection<G[keyof G]>;
+}
+
+/** What the worker registers: every group's activities under their global names. */
+export function createActivities(deps: ActivityDeps): Activities {
+  return registrationMap(createActivityGroups(deps));
+}
+
+export type Activities = UnionToIntersection<ActivityGroups[ActivitySystem]>;

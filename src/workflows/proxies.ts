@@ -2,9 +2,9 @@
  * One activity proxy per system, each with its own timeouts and retry policy, and `step()`, which runs an
  * activity with a static single-line summary for the Temporal UI (never an email or secret).
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityInterfaceFor, ActivityOptions } from '@temporalio/workflow';
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { ActivityGroups, ActivitySystem } from '../activities';
 
 const CLIENT_ERRORS = ['Unauthorized', 'Forbidden', 'NotFound', 'BadRequest', 'ClientError'];
 
@@ -60,26 +60,49 @@ export const OPTIONS = {
   },
 } satisfies Record<string, ActivityOptions>;
 
+/** The options sets a step can run with. */
 export type System = keyof typeof OPTIONS;
-type Name = keyof Activities;
 
-const proxies = {
-  tracker: proxyActivities<Activities>(OPTIONS.tracker),
-  cache: proxyActivities<Activities>(OPTIONS.cache),
-  jira: proxyActivities<Activities>(OPTIONS.jira),
-  jiraCreate: proxyActivities<Activities>(OPTIONS.jiraCreate),
-  discord: proxyActivities<Activities>(OPTIONS.discord),
+/** Which activity group each options set runs: 'jiraCreate' is a different retry policy over the jira group. */
+interface GroupName extends Record<System, ActivitySystem> {
+  tracker: 'tracker';
+  cache: 'cache';
+  jira: 'jira';
+  jiraCreate: 'jira';
+  discord: 'discord';
+}
+
+/** The activities `system` may run. */
+export type GroupOf<S extends System> = ActivityGroups[GroupName[S]];
+/** Names of the activities `system` may run. */
+export type ActivityName<S extends System> = keyof GroupOf<S> & string;
+type ArgsOf<S extends System, K extends ActivityName<S>> = GroupOf<S>[K] extends (...args: infer A) => unknown
+  ? A
+  : never;
+type ResultOf<S extends System, K extends ActivityName<S>> = GroupOf<S>[K] extends (...args: never[]) => infer R
+  ? Awaited<R>
+  : never;
+
+const proxies: { readonly [S in System]: ActivityInterfaceFor<GroupOf<S>> } = {
+  tracker: proxyActivities<GroupOf<'tracker'>>(OPTIONS.tracker),
+  cache: proxyActivities<GroupOf<'cache'>>(OPTIONS.cache),
+  jira: proxyActivities<GroupOf<'jira'>>(OPTIONS.jira),
+  jiraCreate: proxyActivities<GroupOf<'jiraCreate'>>(OPTIONS.jiraCreate),
+  discord: proxyActivities<GroupOf<'discord'>>(OPTIONS.discord),
 };
 
-/** Runs activity `name` with `system`'s options and a static summary shown in the UI. */
-export function step<K extends Name>(
-  system: System,
+/**
+ * Runs activity `name` of `system`'s group with `system`'s options and a static summary shown in the UI.
+ * `name` must belong to that group: `step('discord', 'trackerApplyGroupChange', …)` does not compile.
+ */
+export function step<S extends System, K extends ActivityName<S>>(
+  system: S,
   name: K,
   summary: string,
-  ...args: Parameters<Activities[K]>
-): Promise<Awaited<ReturnType<Activities[K]>>> {
-  const proxy = proxies[system][name] as unknown as {
-    executeWithOptions(o: ActivityOptions, a: Parameters<Activities[K]>): Promise<Awaited<ReturnType<Activities[K]>>>;
+  ...args: ArgsOf<S, K>
+): Promise<ResultOf<S, K>> {
+  const proxy = (proxies[system] as Record<string, unknown>)[name] as {
+    executeWithOptions(o: ActivityOptions, a: ArgsOf<S, K>): Promise<ResultOf<S, K>>;
   };
   return proxy.executeWithOptions({ ...OPTIONS[system], summary }, args);
 }

@@ -3,7 +3,7 @@
  * @temporalio/common here: this file is part of the workflow bundle.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { AssigneeChoice, AssigneeType, ChangeSource, PushResult, StatusRequest } from '../domain/model';
+import type { AssigneeChoice, AssigneeType, ChangeSource, Provider, PushResult, StatusRequest } from '../domain/model';
 
 export type { PushResult } from '../domain/model';
 
@@ -23,6 +23,13 @@ export const SEARCH_ATTRIBUTE_FLAGS: readonly string[] = [
   'GroupIds=KeywordList',
   'Outcome=Keyword',
 ];
+
+/** How people call each provider, in summaries and chat messages ("Apply the Discord change …", "from Jira APP-1"). */
+export const PROVIDER_NAMES: Readonly<Record<Provider, string>> = {
+  jira: 'Jira',
+  discord: 'Discord',
+  msteams: 'Microsoft Teams',
+};
 
 /** Input of jiraIssueUpdated: only what the chains need. No emails: the assignee's email arrives hashed. */
 export interface JiraIssueUpdatedInput {

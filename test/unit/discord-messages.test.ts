@@ -1,21 +1,15 @@
 /**
- * The alert message and the change replies people see in Discord: buttons that match the group's state
- * (reference §2.7), the assignee and status shown on the alert, the reply wording, and never an email.
+ * The Discord shapes of an alert and a change reply: buttons that match the group's state (reference §2.7),
+ * the assignee and status shown on the alert, markdown escaping and Discord's limits, and never an email.
+ * The wording itself is tested in chat-wording.test.ts.
  */
+import type { AlertGroup, ChangeNotice } from '../../src/activities/chat/wording';
+import { changeText } from '../../src/activities/chat/wording';
 import {
   alertButtons,
-  assigneeLine,
   buildAlertMessage,
   buildChangeReply,
-  changeSummary,
-  changeText,
   escapeDiscordMarkdown,
-  personName,
-  redactEmails,
-  sourceLabel,
-  statusLabel,
-  type AlertGroup,
-  type ChangeNotice,
 } from '../../src/activities/discord/messages';
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+/;
@@ -160,60 +154,16 @@ describe('alert embed', () => {
   });
 });
 
-describe('statusLabel', () => {
-  it.each<[AlertGroup['status'], number | null, string]>([
-    [0, null, 'Unresolved'],
-    [0, 2, 'Escalating'],
-    [0, 3, 'Ongoing'],
-    [0, 6, 'Regressed'],
-    [0, 7, 'New'],
-    [0, 99, 'Unresolved'],
-    [1, null, 'Resolved'],
-    [2, null, 'Archived'],
-    [2, 1, 'Archived until escalating'],
-    [2, 4, 'Archived until condition met'],
-    [2, 5, 'Archived forever'],
-  ])('status %p substatus %p → %p', (status, substatus, label) => {
-    expect(statusLabel(status, substatus)).toBe(label);
-  });
-});
-
 describe('change replies', () => {
   it.each<[ChangeNotice, string]>([
     [
       { kind: 'assigned', assigneeName: 'Jane Doe', assigneeType: 'user', source: jira },
       'Assigned to Jane Doe from Jira APP-123',
     ],
-    [
-      { kind: 'assigned', assigneeName: 'backend', assigneeType: 'team', source: jira },
-      'Assigned to #backend from Jira APP-123',
-    ],
-    [
-      { kind: 'assigned', assigneeName: '#backend', assigneeType: 'team', source: jira },
-      'Assigned to #backend from Jira APP-123',
-    ],
-    [{ kind: 'assigned', source: jira }, 'Assigned from Jira APP-123'],
-    [{ kind: 'unassigned', source: jira }, 'Unassigned from Jira APP-123'],
-    [{ kind: 'resolved', source: jira }, 'Resolved from Jira APP-123'],
-    [{ kind: 'resolved_in_release', source: jira }, 'Resolved in the current release from Jira APP-123'],
     [{ kind: 'resolved_in_next_release', source: jira }, 'Resolved in the next release from Jira APP-123'],
-    [{ kind: 'unresolved', source: jira }, 'Unresolved from Jira APP-123'],
-    [{ kind: 'archived', source: jira }, 'Archived from Jira APP-123'],
-    [{ kind: 'resolved', source: { provider: 'discord' } }, 'Resolved from Discord'],
-    [{ kind: 'resolved', source: { provider: 'msteams' } }, 'Resolved from Microsoft Teams'],
-    [{ kind: 'resolved', source: { provider: 'jira' } }, 'Resolved from Jira'],
-    [{ kind: 'resolved', source: { provider: 'api' } }, 'Resolved from the tracker'],
-  ])('%j → %p', (notice, text) => {
-    expect(changeText(notice)).toBe(text);
+    [{ kind: 'resolved', source: { provider: 'discord', label: 'jane' } }, 'Resolved from Discord jane'],
+  ])('%j → %p (the shared wording, as is)', (notice, text) => {
     expect(buildChangeReply(notice)).toBe(text);
-  });
-
-  it('builds the sentence from reusable pieces', () => {
-    const notice: ChangeNotice = { kind: 'assigned', assigneeName: 'ops', assigneeType: 'team', source: jira };
-    expect(changeSummary(notice)).toBe('Assigned to #ops');
-    expect(sourceLabel(jira)).toBe('Jira APP-123');
-    expect(assigneeLine({ type: 'team', name: 'ops' })).toBe('Assigned to #ops');
-    expect(assigneeLine(null)).toBe('Unassigned');
   });
 
   it('escapes markdown and mention syntax in the Discord reply only', () => {
@@ -221,21 +171,16 @@ describe('change replies', () => {
     expect(changeText(notice)).toBe('Assigned to <@123> _x_ from Jira APP-123');
     expect(buildChangeReply(notice)).toBe('Assigned to \\<@123\\> \\_x\\_ from Jira APP-123');
   });
+
+  it("truncates a reply to Discord's 2000 characters", () => {
+    const reply = buildChangeReply({ kind: 'assigned', assigneeName: 'x'.repeat(2100), source: jira });
+    expect(reply).toHaveLength(2000);
+    expect(reply.endsWith('…')).toBe(true);
+  });
 });
 
 describe('no email ever reaches a message', () => {
   const emailName = 'jane.doe@example.com';
-
-  it('shows an email used as a name by its local part', () => {
-    expect(personName(emailName)).toBe('jane.doe');
-    expect(assigneeLine({ type: 'user', name: emailName })).toBe('Assigned to jane.doe');
-  });
-
-  it('redacts emails inside free text but leaves package versions alone', () => {
-    expect(redactEmails('User jane@example.co.uk not found in lodash@4.17.21')).toBe(
-      'User [email] not found in lodash@4.17.21'
-    );
-  });
 
   it.each<[string, () => unknown]>([
     ['alert with an email user name', () => buildAlertMessage(group({ assignee: { type: 'user', name: emailName } }))],

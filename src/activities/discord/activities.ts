@@ -10,7 +10,7 @@ import { findOutbound, getChatMessage, recordOutbound } from '../tracker/chat';
 import { loadGroupView } from '../tracker/group-view';
 import type { ChatMessageRef } from '../tracker/chat';
 import { toFailure } from '../failures';
-import type { ChangeNotice } from './messages';
+import type { ChangeNotice } from '../chat/wording';
 import { buildAlertMessage, buildChangeReply } from './messages';
 import type { DiscordClient } from './client';
 
