@@ -21,16 +21,23 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries.
+    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O libraries. Activities run
+    // on the worker, so a workflow may name their types (`import type`) but never load their code.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\./|\\.\\./activities|\\.\\./domain).*',
-              message: 'Workflows may import only @temporalio/workflow, @temporalio/common, ./* and types.',
+              regex: '^(?!@temporalio/workflow$|@temporalio/common$|\\./|\\.\\./activities(/|$)|\\.\\./domain(/|$)).*',
+              message: 'Workflows may import only @temporalio/workflow, @temporalio/common, ./*, ../domain and types.',
+            },
+            {
+              regex: '^\\.\\./activities(/|$)',
+              allowTypeImports: true,
+              message: 'Workflows may import activities only as types (`import type`); run them with step().',
             },
           ],
         },

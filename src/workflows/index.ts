@@ -1,10 +1,5 @@
 /** The workflow bundle entry: every workflow type the worker runs. */
 export { jiraIssueUpdated } from './jira-issue-updated';
 export { groupUpdate } from './group-update';
-export {
-  createJiraIssue,
-  linkJiraIssue,
-  syncAssigneeToJira,
-  syncCommentToJira,
-  syncStatusToJira,
-} from './jira-outbound';
+export { createJiraIssue, linkJiraIssue, syncCommentToJira } from './jira-outbound';
+export { syncAssigneeToJira, syncStatusToJira } from './jira-push';

@@ -9,7 +9,8 @@ import { statusTargetFromCategory } from '../domain/rules';
 import { step } from './proxies';
 import type { ChainResult, JiraIssueUpdatedInput, SyncResult } from './shared';
 import { SA } from './shared';
-import { afterGroupChanges, failureReason, failureType, pushToLinkedIssues, reasonsOf } from './steps';
+import { pushToLinkedIssues } from './jira-push';
+import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
 
 const REFUSED: Record<string, string> = {
   Unauthorized: 'Jira refused the email lookup (401: the app is not authorized)',

@@ -1,48 +1,15 @@
 /**
- * Tracker → Jira workflows. Each push is its own run (searchable by ExternalIssueKey), reads the current
- * group state when it runs, and ends with an Outcome: applied, skipped (with the reason) or failed.
+ * Tracker → Jira workflows the API starts: a note's comment, creating or linking a Jira issue. Each is its own
+ * run (searchable by ExternalIssueKey) and ends with an Outcome. The assignee/status pushes are in jira-push.ts.
  */
 import type { ApplicationFailure } from '@temporalio/workflow';
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { ChangeSource } from '../domain/model';
 import { step } from './proxies';
-import type {
-  CommentSyncInput,
-  CreateIssueInput,
-  IssueLinkResult,
-  LinkIssueInput,
-  OutboundPushInput,
-  PushResult,
-} from './shared';
+import { pushToLinkedIssues } from './jira-push';
+import type { CommentSyncInput, CreateIssueInput, IssueLinkResult, LinkIssueInput, PushResult } from './shared';
 import { SA } from './shared';
-import { failureReason, failureType, pushToLinkedIssues } from './steps';
-
-function outcome<T extends PushResult>(result: T): T {
-  upsertSearchAttributes([{ key: SA.Outcome, value: result.outcome }]);
-  return result;
-}
-
-/** Pushes the group's current assignee to one linked Jira issue (workflow id `<parent>-assignee-<externalIssueId>`). */
-export async function syncAssigneeToJira(input: OutboundPushInput): Promise<PushResult> {
-  return outcome(
-    await step('jira', 'jiraPushAssignee', `Push the assignee of group ${input.groupId} to ${input.key}`, {
-      groupId: input.groupId,
-      externalIssueId: input.externalIssueId,
-      previousAssigneeType: input.previousAssigneeType,
-      mode: input.mode,
-    })
-  );
-}
-
-/** Transitions one linked Jira issue to the status mapped for the group's status. */
-export async function syncStatusToJira(input: OutboundPushInput): Promise<PushResult> {
-  return outcome(
-    await step('jira', 'jiraPushStatus', `Push the status of group ${input.groupId} to ${input.key}`, {
-      groupId: input.groupId,
-      externalIssueId: input.externalIssueId,
-    })
-  );
-}
+import { failureReason, failureType, withOutcome } from './steps';
 
 /** Creates or updates the Jira comment of one note on one issue (id `comment-<noteId>-<externalIssueId>[-v<n>]`). */
 export async function syncCommentToJira(input: CommentSyncInput): Promise<PushResult & { commentId: string | null }> {
@@ -62,7 +29,7 @@ export async function syncCommentToJira(input: CommentSyncInput): Promise<PushRe
       }
     );
   }
-  return outcome({ outcome: r.outcome, reason: r.reason, commentId: r.commentId });
+  return withOutcome({ outcome: r.outcome, reason: r.reason, commentId: r.commentId });
 }
 
 function apiSource(requestId: string, userId: number | null): ChangeSource {

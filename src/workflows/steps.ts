@@ -1,18 +1,19 @@
 /**
  * Workflow-side sequences shared by the Jira, Discord and Teams workflows: after groups changed, invalidate
- * their caches and refresh every chat message that shows them. Deterministic orchestration only.
+ * their caches and refresh every chat message that shows them (through the provider's notifier); failure
+ * wording. The pushes to linked Jira issues are in jira-push.ts. Deterministic orchestration only.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
-  executeChild,
-  workflowInfo,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ChangeSource, GroupChange, GroupSkip } from '../domain/model';
+import type { ChatMessageRef } from '../activities/tracker/chat';
+import type { ChangeSource, GroupChange, GroupSkip, Outcome } from '../domain/model';
+import { NOTIFIERS } from './notifiers';
 import { step } from './proxies';
-import type { OutboundPushInput, PushResult } from './shared';
-import { SA } from './shared';
+import { PROVIDER_NAMES, SA } from './shared';
 
 function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
@@ -43,9 +44,16 @@ export function reasonsOf(
   return all.length > 0 ? all.join('; ') : null;
 }
 
+/** Sets the run's Outcome search attribute from its result and returns the result. */
+export function withOutcome<T extends { readonly outcome: Outcome }>(result: T): T {
+  upsertSearchAttributes([{ key: SA.Outcome, value: result.outcome }]);
+  return result;
+}
+
 /**
- * Caches, then chat messages, for every changed group. A chat failure does not undo the change: it is
- * returned as a reason so the delivery says what was not refreshed.
+ * Caches, then chat messages, for every changed group: each message's provider notifier refreshes it and
+ * replies once per change. A chat failure does not undo the change: it is returned as a reason so the run
+ * says what was not refreshed, as is a message whose provider has no notifier.
  */
 export async function afterGroupChanges(changes: readonly GroupChange[], source: ChangeSource): Promise<string[]> {
   if (changes.length === 0) return [];
@@ -55,101 +63,31 @@ export async function afterGroupChanges(changes: readonly GroupChange[], source:
     'tracker',
     'trackerListChatMessages',
     `Find chat messages of ${groupIds.length} group(s)`,
-    {
-      groupIds,
-    }
+    { groupIds }
   );
-  const problems: string[] = [];
+  const problems = unnotified(messages);
   await Promise.all(
-    messages
-      .filter((m) => m.provider === 'discord') // Teams cards are refreshed once the Teams notifier lands.
-      .map(async (m) => {
-        try {
-          await step('discord', 'discordRefreshAlert', `Refresh Discord alert of group ${m.groupId}`, {
-            chatMessageId: m.id,
-          });
-          for (const c of changes.filter((x) => x.groupId === m.groupId)) {
-            await step('discord', 'discordPostReply', `Reply on Discord: group ${m.groupId} ${c.kind}`, {
-              chatMessageId: m.id,
-              notice: {
-                kind: c.kind,
-                assigneeName: c.assigneeName,
-                assigneeType: c.assigneeType,
-                source: { provider: source.provider, label: source.label },
-              },
-              idempotencyKey: `${source.provider}:${source.key}:${m.id}:${c.kind}`,
-            });
-          }
-        } catch (err) {
-          problems.push(`Discord message of group ${m.groupId} not refreshed: ${failureReason(err)}`);
-        }
-      })
+    messages.map(async (m) => {
+      const notifier = NOTIFIERS[m.provider];
+      if (!notifier) return;
+      try {
+        await notifier.refresh(m);
+        for (const c of changes.filter((x) => x.groupId === m.groupId)) await notifier.reply(m, c, source);
+      } catch (err) {
+        problems.push(
+          `${PROVIDER_NAMES[m.provider]} message of group ${m.groupId} not refreshed: ${failureReason(err)}`
+        );
+      }
+    })
   );
   return problems;
 }
 
-const CHILD_TYPE = { assignee: 'syncAssigneeToJira', status: 'syncStatusToJira' } as const;
-
-/**
- * Outbound fan-out after a change: one child workflow per linked Jira issue (assignee and/or status), in
- * orgs with the forward flags, never back to the integration the change came from. Children read the
- * group's current state when they run. Returns each push's result (a failed child is reported, not thrown).
- */
-export async function pushToLinkedIssues(
-  groupId: number,
-  kinds: Array<'assignee' | 'status'>,
-  source: ChangeSource,
-  extra: { previousAssigneeType?: 'user' | 'team'; mode?: 'change' | 'initial'; onlyExternalIssueId?: number } = {}
-): Promise<Array<PushResult & { kind: string; key: string }>> {
-  if (kinds.length === 0) return [];
-  const plan = await step(
-    'tracker',
-    'trackerPlanOutbound',
-    `Plan Jira pushes (${kinds.join(', ')}) for group ${groupId}`,
-    {
-      groupId,
-      kinds,
-      source,
-      onlyExternalIssueId: extra.onlyExternalIssueId,
-    }
-  );
-  const skipped = plan.skipped.map((reason) => ({ outcome: 'skipped' as const, reason, kind: 'plan', key: '' }));
-  const pushed = await Promise.all(
-    plan.targets.map(async (t) => {
-      const kind = t.kind as 'assignee' | 'status';
-      const args: OutboundPushInput = {
-        groupId,
-        externalIssueId: t.externalIssueId,
-        key: t.key,
-        integrationId: t.integrationId,
-        ...extra,
-      };
-      try {
-        const r = await executeChild(CHILD_TYPE[kind], {
-          workflowId: `${workflowInfo().workflowId}-${kind}-${t.externalIssueId}`,
-          args: [args],
-          staticSummary: `Push ${kind} of group ${groupId} to Jira ${t.key}`,
-          typedSearchAttributes: [
-            { key: SA.Provider, value: 'jira' },
-            { key: SA.IntegrationId, value: String(t.integrationId) },
-            { key: SA.ExternalIssueKey, value: t.key },
-            { key: SA.GroupIds, value: [String(groupId)] },
-          ],
-        });
-        return { ...(r as PushResult), kind, key: t.key };
-      } catch (err) {
-        return { outcome: 'failed' as const, reason: failureReason(err), kind, key: t.key };
-      }
-    })
-  );
-  return [...skipped, ...pushed];
-}
-
-/** Which outbound kinds a set of changes calls for (archive is never pushed). */
-export function outboundKinds(changes: readonly GroupChange[]): Array<'assignee' | 'status'> {
-  const kinds: Array<'assignee' | 'status'> = [];
-  if (changes.some((c) => c.kind === 'assigned' || c.kind === 'unassigned')) kinds.push('assignee');
-  if (changes.some((c) => c.kind !== 'assigned' && c.kind !== 'unassigned' && c.kind !== 'archived'))
-    kinds.push('status');
-  return kinds;
+/** One reason per chat provider that has messages but no notifier yet. */
+function unnotified(messages: readonly ChatMessageRef[]): string[] {
+  const missing = unique(messages.filter((m) => !NOTIFIERS[m.provider]).map((m) => m.provider));
+  return missing.map((p) => {
+    const count = messages.filter((m) => m.provider === p).length;
+    return `${count} ${PROVIDER_NAMES[p]} message(s) not refreshed: no ${p} notifier yet`;
+  });
 }
