@@ -27,8 +27,6 @@ export interface Cache {
 export const ASSIGNEE_EXISTS_TTL_SECONDS = 86_400;
 /** `assignee_exists` lifetime when it has none: short, because a stale "no assignee" hides a new one. */
 export const ASSIGNEE_MISSING_TTL_SECONDS = 60;
-/** `owner_exists` (issue-owner evaluation debounce) lifetime. */
-export const OWNER_EXISTS_TTL_SECONDS = 86_400;
 
 /** Key of "does group `groupId` have an assignee" (`'1'` / `'0'`). */
 export function assigneeExistsKey(groupId: number): string {
