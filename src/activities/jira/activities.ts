@@ -12,7 +12,6 @@
  */
 import type { Knex } from 'knex';
 import type { PushResult } from '../../domain/model';
-import { createJiraClient } from './client';
 import type { CreatedIssue, CreateIssueInput, GetIssueForLinkInput, IssueForLink } from './create-issue';
 import { createIssue, getIssueForLink } from './create-issue';
 import type { PushAssigneeInput } from './push-assignee';
@@ -32,24 +31,13 @@ export interface JiraActivityDeps {
   readonly clientFor: ClientFor;
 }
 
-/**
- * @deprecated The deps src/activities/index.ts passed before the client was injected. Remove (with the deprecated
- * `createJiraOutboundActivities` in outbound.ts) once it passes `clientFor`.
- */
-export interface LegacyJiraActivityDeps {
-  readonly db: Knex;
-  readonly timeoutMs: number;
-}
-
-export function createJiraActivities(deps: JiraActivityDeps | LegacyJiraActivityDeps) {
-  const clientFor: ClientFor =
-    'clientFor' in deps ? deps.clientFor : (site) => createJiraClient(site, { timeoutMs: deps.timeoutMs });
-  const push: PushDeps = { db: deps.db, connect: connector(deps.db, clientFor) };
+export function createJiraActivities({ db, clientFor }: JiraActivityDeps) {
+  const push: PushDeps = { db, connect: connector(db, clientFor) };
   const emailCache: EmailHashCache = new Map();
   return {
     /** Step 1 of the assignee chain: payload email → external_actors link → Jira's user/email API (email scope). */
     jiraResolveAssigneeEmail: (input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> =>
-      resolveAssigneeEmail({ db: deps.db, clientFor, cache: emailCache }, input),
+      resolveAssigneeEmail({ db, clientFor, cache: emailCache }, input),
     /** Pushes the group's current assignee to one linked Jira issue. Team assignments are never pushed. */
     jiraPushAssignee: (input: PushAssigneeInput): Promise<PushResult> => pushAssignee(push, input),
     /** Moves one linked Jira issue to the status mapped for the group's status, through a fresh transition list. */
