@@ -13,12 +13,6 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   API_TOKEN: z.string().min(1).optional(),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
-  TEAMS_APP_ID: z.string().optional(),
-  TEAMS_OPENID_METADATA_URL: z
-    .string()
-    .url()
-    .default('https://login.botframework.com/v1/.well-known/openidconfiguration'),
-  TEAMS_TOKEN_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Per-call timeout for outbound HTTP (Jira, Discord), in milliseconds. */
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -40,11 +34,6 @@ export interface Config {
   };
   readonly apiToken: string | undefined;
   readonly discord: { readonly apiBaseUrl: string };
-  readonly teams: {
-    readonly appId: string | undefined;
-    readonly openIdMetadataUrl: string;
-    readonly tokenUrl: string | undefined;
-  };
   readonly logLevel: string;
   readonly httpTimeoutMs: number;
   readonly workflowBundlePath: string | undefined;
@@ -76,11 +65,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     apiToken: e.API_TOKEN,
     discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
-    teams: Object.freeze({
-      appId: e.TEAMS_APP_ID,
-      openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
-      tokenUrl: e.TEAMS_TOKEN_URL,
-    }),
     logLevel: e.LOG_LEVEL,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

@@ -7,14 +7,14 @@ import type { Client } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { AuthError, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
-import { commentsRouter } from './routes/comments';
+import { AuthError, errorExtra, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
 import { deliveriesRouter } from './routes/deliveries';
-import { externalIssuesRouter } from './routes/external-issues';
-import { groupActionsRouter } from './routes/group-actions';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
 import { jiraRouter } from './routes/jira';
+import type { ServiceDeps } from './services/deps';
+import { jiraWebhookService } from './services/jira-webhook';
+import { createStarter, resultWithin, runState } from './temporal-start';
 
 export interface AppDeps {
   readonly db: Knex;
@@ -53,20 +53,28 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err: { name: err.name, stack: err.stack }, path: req.path }, 'request failed');
     const name = status === 413 ? 'PayloadTooLargeError' : status === 500 ? 'InternalError' : err.name;
     const message = status === 413 ? 'body larger than 1 MiB' : status === 500 ? 'internal error' : err.message;
-    res.status(status).json({ error: { name, message } });
+    res.status(status).json({ error: { name, message, ...(status < 500 ? errorExtra(err) : {}) } });
+  };
+}
+
+/** The services' view of the world: the database and the one workflow starter (see temporal-start.ts). */
+function serviceDeps(deps: AppDeps): ServiceDeps {
+  return {
+    db: deps.db,
+    start: createStarter({ temporal: deps.temporal, taskQueue: deps.taskQueue, logger: deps.logger }),
+    resultWithin: (workflowId, ms) => resultWithin(deps.temporal, workflowId, ms),
+    runState: (workflowId) => runState(deps.temporal, workflowId),
   };
 }
 
 export function createApp(deps: AppDeps): express.Express {
+  const services = serviceDeps(deps);
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
-  app.use(jiraRouter(deps));
+  app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
-  app.use(groupsRouter(deps));
-  app.use(groupActionsRouter(deps));
-  app.use(commentsRouter(deps));
-  app.use(externalIssuesRouter(deps));
+  app.use(groupsRouter({ ...services, cache: deps.cache }));
   app.use(deliveriesRouter(deps));
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

@@ -28,8 +28,25 @@ export class PayloadTooLargeError extends Error {
   override readonly name = 'PayloadTooLargeError';
 }
 
+/** Jira refused the fields of a new issue: 400 with Jira's own field errors, so the caller can fix them. */
+export class JiraFieldErrors extends Error {
+  override readonly name = 'JiraFieldErrors';
+  constructor(
+    message: string,
+    readonly fields: { readonly fieldErrors: Record<string, string>; readonly errorMessages: string[] }
+  ) {
+    super(message);
+  }
+}
+
+/** Extra members an error adds to its body (`{ error: { name, message, ...extra } }`). */
+export function errorExtra(err: unknown): Record<string, unknown> {
+  return err instanceof JiraFieldErrors ? { ...err.fields } : {};
+}
+
 export const STATUS_BY_ERROR_NAME: Readonly<Record<string, number>> = {
   InputError: 400,
+  JiraFieldErrors: 400,
   SignatureError: 401,
   AuthError: 401,
   NotFoundError: 404,

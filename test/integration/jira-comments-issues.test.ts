@@ -186,6 +186,30 @@ describe('create, link, unlink', () => {
     expect(jira.callsTo('POST', '/rest/api/2/issue')).toHaveLength(0);
   });
 
+  test('When two creates for one group and site arrive at once, Then one issue is created and the other gets 409', async () => {
+    const [a, b] = await Promise.all([create(fresh, {}, 'race-a'), create(fresh, {}, 'race-b')]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+    expect(jira.callsTo('POST', '/rest/api/2/issue').filter((c) => c.path === '/rest/api/2/issue')).toHaveLength(1);
+    expect(await stack.db('group_links').where({ group_id: fresh })).toHaveLength(1);
+    const again = await create(fresh, {}, a.status === 201 ? 'race-a' : 'race-b');
+    expect(again.status).toBe(201);
+    expect(jira.callsTo('POST', '/rest/api/2/issue').filter((c) => c.path === '/rest/api/2/issue')).toHaveLength(1);
+  });
+
+  test('When the linked issue is removed, Then the group may get a new issue on that site', async () => {
+    const first = await create(fresh, {}, 'claim-1');
+    expect(first.status).toBe(201);
+    expect((await create(fresh, {}, 'claim-2')).status).toBe(409);
+    const del = await api(
+      stack.api,
+      'DELETE',
+      `/api/groups/${fresh}/external-issues?externalIssue=${first.body.externalIssueId}`
+    );
+    expect(del.status).toBe(204);
+    expect(await stack.db('jira_issue_claims').where({ group_id: fresh })).toHaveLength(0);
+    expect((await create(fresh, {}, 'claim-3')).status).toBe(201);
+  });
+
   test('When the worker dies after Jira created the issue, Then the retry finds it by its property and creates no second one', async () => {
     await stack.stopWorker();
     const child = await spawnWorker(stack);

@@ -16,6 +16,7 @@ const MIGRATION_FILES = [
   '20261123000003_assignment_history.js',
   '20261123000004_deliveries.js',
   '20261123000005_outbound.js',
+  '20261203000001_jira_issue_claims.js',
 ];
 
 // Columns per table as `name:udt_name`, with a trailing `?` when the column is nullable.
@@ -140,6 +141,7 @@ const SCHEMA: Record<string, string[]> = {
   ],
   outbound_messages: ['id:int8', 'idempotency_key:text', 'provider:text', 'channel_id:text?', 'message_id:text?'],
   external_comments: ['id:int8', 'activity_id:int8', 'external_issue_id:int8', 'comment_id:text'],
+  jira_issue_claims: ['id:int8', 'group_id:int8', 'integration_id:int8', 'request_id:text'],
 };
 
 interface ColumnRow {

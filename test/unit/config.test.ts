@@ -38,14 +38,6 @@ describe('loadConfig defaults', () => {
     expect(config.discord.apiBaseUrl).toBe('https://discord.com/api/v10');
   });
 
-  it("When the Teams variables are unset, Then the OpenID metadata is Bot Framework's", () => {
-    expect(config.teams).toEqual({
-      appId: undefined,
-      openIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
-      tokenUrl: undefined,
-    });
-  });
-
   it('When LOG_LEVEL is unset, Then it is info', () => {
     expect(config.logLevel).toBe('info');
   });
@@ -73,7 +65,6 @@ describe('loadConfig empty strings', () => {
       TEMPORAL_TASK_QUEUE: '',
       API_TOKEN: '',
       DISCORD_API_BASE_URL: '',
-      TEAMS_OPENID_METADATA_URL: '',
       LOG_LEVEL: '',
       HTTP_TIMEOUT_MS: '',
     };
@@ -101,9 +92,6 @@ describe('loadConfig overrides', () => {
       TEMPORAL_UI_PORT: '9000',
       API_TOKEN: 'tok',
       DISCORD_API_BASE_URL: 'http://127.0.0.1:4000/api/v10',
-      TEAMS_APP_ID: 'app-id',
-      TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4001/openid',
-      TEAMS_TOKEN_URL: 'http://127.0.0.1:4001/token',
       LOG_LEVEL: 'debug',
       HTTP_TIMEOUT_MS: '2500',
       WORKFLOW_BUNDLE_PATH: '/tmp/bundle.js',
@@ -116,11 +104,6 @@ describe('loadConfig overrides', () => {
       temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'sync-q', uiPort: 9000 },
       apiToken: 'tok',
       discord: { apiBaseUrl: 'http://127.0.0.1:4000/api/v10' },
-      teams: {
-        appId: 'app-id',
-        openIdMetadataUrl: 'http://127.0.0.1:4001/openid',
-        tokenUrl: 'http://127.0.0.1:4001/token',
-      },
       logLevel: 'debug',
       httpTimeoutMs: 2500,
       workflowBundlePath: '/tmp/bundle.js',
@@ -160,7 +143,6 @@ describe('loadConfig errors', () => {
     ['HTTP_TIMEOUT_MS', 'ten'],
     ['REDIS_URL', 'redis cache'],
     ['DISCORD_API_BASE_URL', 'discord'],
-    ['TEAMS_OPENID_METADATA_URL', 'not a url'],
     ['LOG_LEVEL', 'verbose'],
   ])('When %s is %j, Then loading fails naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(name);
@@ -173,7 +155,6 @@ describe('loadConfig result', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.temporal)).toBe(true);
     expect(Object.isFrozen(config.discord)).toBe(true);
-    expect(Object.isFrozen(config.teams)).toBe(true);
   });
 
   it('When someone tries to change it, Then the assignment throws in strict mode and nothing changes', () => {

@@ -55,13 +55,20 @@ export async function editNote(
   return note ? Number((note.data as { version?: number }).version) : null;
 }
 
-/** Removes a group's link; the external issue goes too once nothing links it. Returns whether a link existed. */
+/**
+ * Removes a group's link (and its create claim on that site); the external issue goes too once nothing links it.
+ * Returns whether a link existed.
+ */
 export async function unlinkExternalIssue(db: Knex, groupId: number, externalIssueId: number): Promise<boolean> {
   return db.transaction(async (trx) => {
     const where = { linked_type: LINKED_TYPE_EXTERNAL_ISSUE, linked_id: externalIssueId };
     const removed = await trx('group_links')
       .where({ ...where, group_id: groupId })
       .delete();
+    const issue = await trx('external_issues').where('id', externalIssueId).first('integration_id');
+    // The group may get a new issue on that site again (the one-issue-per-site claim goes with the link).
+    if (removed > 0 && issue)
+      await trx('jira_issue_claims').where({ group_id: groupId, integration_id: issue.integration_id }).delete();
     if (removed > 0 && !(await trx('group_links').where(where).first('id'))) {
       await trx('external_issues').where('id', externalIssueId).delete();
     }

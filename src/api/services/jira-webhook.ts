@@ -1,0 +1,43 @@
+/** A Jira `jira:issue_updated` webhook: verify the Connect JWT, parse, plan, record once and start `jiraIssueUpdated`. */
+import type { Knex } from 'knex';
+import { sha256Hex } from '../../domain/hash';
+import { jiraIssueUpdated } from '../../workflows/jira-issue-updated';
+import type { IntakeDeps, IntakeReply } from '../intake';
+import { intake } from '../intake';
+import { jiraDeliveryKey, parseJiraBody, planJiraDelivery } from '../parse/jira-payload';
+import type { ConnectRequest } from '../verify/jira-connect-jwt';
+import { verifyConnectJwt } from '../verify/jira-connect-jwt';
+import { jiraSecretLookup } from './integrations';
+
+export interface JiraWebhookRequest extends ConnectRequest {
+  /** `X-Atlassian-Webhook-Identifier`: the same across Jira's retries of one delivery. */
+  readonly identifier: string | undefined;
+  readonly rawBody: Buffer;
+}
+
+export function jiraWebhookService(deps: IntakeDeps & { db: Knex }) {
+  const lookup = jiraSecretLookup(deps.db);
+  return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
+    const { integrationId } = await verifyConnectJwt(req, lookup);
+    const payload = parseJiraBody(req.rawBody);
+    const plan = planJiraDelivery(payload);
+    const deliveryKey = jiraDeliveryKey(payload, req.identifier);
+    return intake<typeof jiraIssueUpdated>(deps, {
+      provider: 'jira',
+      integrationId,
+      deliveryKey,
+      payloadSha256: sha256Hex(req.rawBody),
+      externalIssueKey: payload.issue.key,
+      ...(plan.kind === 'skip'
+        ? { skipReason: plan.reason }
+        : {
+            run: {
+              workflow: jiraIssueUpdated,
+              input: { ...plan.input, deliveryKey, integrationId },
+              summary: `Jira ${payload.issue.key} updated: ${plan.fields.join(', ')}`,
+              labels: { externalIssueKey: payload.issue.key },
+            },
+          }),
+    });
+  };
+}

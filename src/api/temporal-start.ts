@@ -1,0 +1,100 @@
+/**
+ * The one way the API starts a workflow. It answers `started` or `duplicate` (a run with that id exists or
+ * existed: the same request or delivery again), and throws UnavailableError (503) only when Temporal cannot
+ * be reached in time (gRPC UNAVAILABLE or DEADLINE_EXCEEDED). Any other failure, such as a bad search
+ * attribute or an id Temporal refuses, is a bug or a bad input and goes on as it is (500, logged), so it is
+ * never hidden behind "Temporal is unreachable".
+ */
+import type { Client, WorkflowStartOptions } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
+import type { Logger } from '../logger';
+import type { RunLabels } from '../workflows/ids';
+import { searchAttributes } from '../workflows/ids';
+import { UnavailableError } from './errors';
+
+/** What to start: the workflow function, its id and arguments, a one-line summary, and how to find it. */
+export interface StartSpec<W extends Workflow = Workflow> {
+  readonly workflow: W;
+  readonly workflowId: string;
+  readonly args: Parameters<W>;
+  /** Shown in the Temporal UI; ids and keys only, never an email or secret. */
+  readonly summary: string;
+  readonly labels: RunLabels;
+}
+
+export type StartOutcome = 'started' | 'duplicate';
+
+export type Starter = <W extends Workflow>(spec: StartSpec<W>) => Promise<StartOutcome>;
+
+/** How long a start may wait for Temporal before the caller answers 503. */
+export const START_DEADLINE_MS = 5_000;
+
+/** gRPC status codes: 14 UNAVAILABLE (no connection), 4 DEADLINE_EXCEEDED (our start deadline passed). */
+const UNREACHABLE = new Set<number>([14, 4]);
+
+/** True when the error (or a cause) says Temporal could not be reached in time: the only case worth a 503. */
+export function isTemporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e) && UNREACHABLE.has(e.code)) return true;
+  }
+  return false;
+}
+
+export function createStarter(deps: { temporal: Client; taskQueue: string; logger: Logger }): Starter {
+  return async (spec) => {
+    const { temporal } = deps;
+    try {
+      // The spec ties args to the workflow's parameters; the SDK's own conditional type cannot follow that.
+      const options: WorkflowStartOptions<Workflow> = {
+        taskQueue: deps.taskQueue,
+        workflowId: spec.workflowId,
+        // A closed run with this id is the same request again: never start a second one.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: spec.args,
+        staticSummary: spec.summary,
+        typedSearchAttributes: searchAttributes(spec.labels),
+      };
+      await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+        temporal.workflow.start(spec.workflow as Workflow, options)
+      );
+      return 'started';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+      if (isTemporalUnreachable(err)) {
+        deps.logger.warn({ workflowId: spec.workflowId, err: { name: (err as Error).name } }, 'Temporal unreachable');
+        throw new UnavailableError('Temporal is unreachable; nothing was started, retry the request');
+      }
+      deps.logger.error(
+        { workflowId: spec.workflowId, err: { name: (err as Error).name, message: (err as Error).message } },
+        'workflow start refused'
+      );
+      throw err;
+    }
+  };
+}
+
+/** Waits up to `ms` for a run's result; undefined when it is still running then. */
+export async function resultWithin<T>(temporal: Client, workflowId: string, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([temporal.workflow.getHandle(workflowId).result() as Promise<T>, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `running`, `closed` (any terminal status) or `unknown` (no such run, or Temporal did not answer). */
+export async function runState(temporal: Client, workflowId: string): Promise<'running' | 'closed' | 'unknown'> {
+  try {
+    const d = await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
+      temporal.workflow.getHandle(workflowId).describe()
+    );
+    return d.status.name === 'RUNNING' ? 'running' : 'closed';
+  } catch {
+    return 'unknown';
+  }
+}
