@@ -74,14 +74,14 @@ describe('the workflow starter', () => {
     const original = stack.client.workflow.start.bind(stack.client.workflow);
     // Smuggle an attribute the dev server does not know into the start, as a coding mistake would.
     const unknownKey = defineSearchAttributeKey('NotRegistered', SearchAttributeType.KEYWORD);
-    stack.client.workflow.start = ((wf: unknown, opts: object) =>
+    stack.client.workflow.start = (wf: unknown, opts: object) =>
       original(
         wf as never,
         {
           ...opts,
           typedSearchAttributes: [{ key: unknownKey, value: 'x' }],
         } as never
-      )) as unknown as typeof stack.client.workflow.start;
+      );
     try {
       const err = await start(bad).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
@@ -109,7 +109,7 @@ describe('intake', () => {
   const fakeStarter = (answers: Array<'started' | 'duplicate' | Error>) => {
     const specs: Array<StartSpec> = [];
     const start: Starter = (s) => {
-      specs.push(s as unknown as StartSpec);
+      specs.push(s);
       const next = answers.shift() ?? 'started';
       return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
     };
