@@ -19,13 +19,14 @@ function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
-/** A failure's message for a person (activity failures carry the provider's status, never secrets). */
+/**
+ * A failure's message for a person: the innermost cause's (a failed push child wraps its activity's failure,
+ * which wraps the provider's answer). Activity failures carry the provider's status, never secrets.
+ */
 export function failureReason(err: unknown): string {
-  if (err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) {
-    const cause = err.cause;
-    return cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : err.message;
-  }
-  return err instanceof Error ? err.message : String(err);
+  let e = err;
+  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** The failure type of a failed activity (ApplicationFailure.type), if any. */
