@@ -45,7 +45,7 @@ export async function findOutbound(db: Knex, key: string): Promise<string | null
 
 export async function recordOutbound(
   db: Knex,
-  rec: { key: string; provider: string; channelId: string; messageId: string }
+  rec: { key: string; provider: ChatProvider; channelId: string; messageId: string }
 ): Promise<void> {
   await db('outbound_messages')
     .insert({ idempotency_key: rec.key, provider: rec.provider, channel_id: rec.channelId, message_id: rec.messageId })
