@@ -13,6 +13,10 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   API_TOKEN: z.string().min(1).optional(),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
+  /** The address people reach this service at; account-link URLs start with it. Default: the API's own URL. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** HMAC key of account-link tokens (at least 32 characters). `npm start` generates one under DATA_DIR. */
+  LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Per-call timeout for outbound HTTP (Jira, Discord), in milliseconds. */
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
@@ -34,6 +38,9 @@ export interface Config {
   };
   readonly apiToken: string | undefined;
   readonly discord: { readonly apiBaseUrl: string };
+  /** PUBLIC_URL without a trailing slash, or undefined (then the API's own URL). */
+  readonly publicUrl: string | undefined;
+  readonly linkSecret: string | undefined;
   readonly logLevel: string;
   readonly httpTimeoutMs: number;
   readonly workflowBundlePath: string | undefined;
@@ -65,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     apiToken: e.API_TOKEN,
     discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    linkSecret: e.LINK_SECRET,
     logLevel: e.LOG_LEVEL,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

@@ -17,6 +17,7 @@ const MIGRATION_FILES = [
   '20261123000004_deliveries.js',
   '20261123000005_outbound.js',
   '20261203000001_jira_issue_claims.js',
+  '20261203000002_discord_interactions.js',
 ];
 
 // Columns per table as `name:udt_name`, with a trailing `?` when the column is nullable.
@@ -138,10 +139,22 @@ const SCHEMA: Record<string, string[]> = {
     'external_issue_key:text?',
     'group_ids:_int8?',
     'updated_at:timestamptz',
+    'run:jsonb?',
   ],
   outbound_messages: ['id:int8', 'idempotency_key:text', 'provider:text', 'channel_id:text?', 'message_id:text?'],
   external_comments: ['id:int8', 'activity_id:int8', 'external_issue_id:int8', 'comment_id:text'],
   jira_issue_claims: ['id:int8', 'group_id:int8', 'integration_id:int8', 'request_id:text'],
+  discord_interactions: [
+    'id:int8',
+    'integration_id:int8',
+    'interaction_id:text',
+    'application_id:text',
+    'token:text',
+    'channel_id:text?',
+    'message_id:text?',
+    'message_ephemeral:bool',
+    'expires_at:timestamptz',
+  ],
 };
 
 interface ColumnRow {
