@@ -1,5 +1,5 @@
 /**
- * A person's change to one group (the tracker API now, Discord and Teams later): assignee and/or status in
+ * A person's change to one group (the tracker API, Discord, Teams): assignee and/or status in
  * one transaction, through the same hubs as the inbound flows. Archived groups are no barrier here.
  */
 import type { Knex } from 'knex';

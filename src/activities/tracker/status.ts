@@ -1,6 +1,6 @@
 /**
  * The status hub: resolve (plain or in a release) and unresolve one locked group, writing activity + history
- * once. Used by inbound Jira status sync and, later, by chat actions and the API.
+ * once. Used by inbound Jira status sync, the tracker API and chat actions.
  */
 import type { Knex } from 'knex';
 import type { ChangeSource, GroupChange, GroupSkip, ResolutionStrategy, StatusTarget } from '../../domain/model';
