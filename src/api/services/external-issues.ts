@@ -11,6 +11,7 @@ import { apiWorkflowId } from '../../workflows/ids';
 import { createJiraIssue, linkJiraIssue } from '../../workflows/jira-outbound';
 import type { IssueLinkResult } from '../../workflows/shared';
 import { ConflictError, JiraFieldErrors, NotFoundError } from '../errors';
+import type { StartSpec } from '../temporal-start';
 import type { ServiceDeps } from './deps';
 import { groupOr404 } from './groups';
 
@@ -107,6 +108,25 @@ function answer(workflowId: string, result: IssueLinkResult | undefined): IssueA
 /** A Jira `{id}` for numeric values, else `{key}` (project) or `{name}` (issue type). */
 const jiraIdOrName = (v: string, name: 'key' | 'name') => (/^\d+$/.test(v) ? { id: v } : { [name]: v });
 
+/** The request fields every issue workflow takes. */
+function issueRequest(req: { requestId: string; groupId: number; integrationId: number; userId?: number }) {
+  return {
+    requestId: req.requestId,
+    groupId: req.groupId,
+    integrationId: req.integrationId,
+    userId: req.userId ?? null,
+  };
+}
+
+/** Starts the create/link run and answers with its outcome, or 202 while it runs longer than RESULT_WAIT_MS. */
+async function startAndAnswer<W extends typeof createJiraIssue | typeof linkJiraIssue>(
+  deps: ServiceDeps,
+  spec: StartSpec<W>
+): Promise<IssueAnswer> {
+  await deps.start(spec);
+  return answer(spec.workflowId, await deps.resultWithin<IssueLinkResult>(spec.workflowId, RESULT_WAIT_MS));
+}
+
 export interface CreateIssueRequest {
   readonly groupId: number;
   readonly integrationId: number;
@@ -132,25 +152,13 @@ export async function createIssue(deps: ServiceDeps, req: CreateIssueRequest): P
     summary: title,
     description,
   };
-  const workflowId = apiWorkflowId.createIssue(req.requestId);
-  await deps.start({
+  return startAndAnswer(deps, {
     workflow: createJiraIssue,
-    workflowId,
-    args: [
-      {
-        requestId: req.requestId,
-        groupId: req.groupId,
-        integrationId: req.integrationId,
-        userId: req.userId ?? null,
-        title,
-        description,
-        fields,
-      },
-    ],
+    workflowId: apiWorkflowId.createIssue(req.requestId),
+    args: [{ ...issueRequest(req), title, description, fields }],
     summary: `Create a Jira issue for group ${req.groupId} (${group.shortId})`,
     labels: { provider: 'jira', integrationId: req.integrationId, groupIds: [req.groupId] },
   });
-  return answer(workflowId, await deps.resultWithin<IssueLinkResult>(workflowId, RESULT_WAIT_MS));
 }
 
 export async function linkIssue(
@@ -162,23 +170,13 @@ export async function linkIssue(
   if ((await linkedKeys(deps.db, req.groupId, req.integrationId)).includes(req.key)) {
     throw new ConflictError(`${req.key} is already linked to group ${req.groupId}`);
   }
-  const workflowId = apiWorkflowId.linkIssue(req.requestId);
-  await deps.start({
+  return startAndAnswer(deps, {
     workflow: linkJiraIssue,
-    workflowId,
-    args: [
-      {
-        requestId: req.requestId,
-        groupId: req.groupId,
-        integrationId: req.integrationId,
-        userId: req.userId ?? null,
-        key: req.key,
-      },
-    ],
+    workflowId: apiWorkflowId.linkIssue(req.requestId),
+    args: [{ ...issueRequest(req), key: req.key }],
     summary: `Link Jira ${req.key} to group ${req.groupId}`,
     labels: { provider: 'jira', integrationId: req.integrationId, externalIssueKey: req.key, groupIds: [req.groupId] },
   });
-  return answer(workflowId, await deps.resultWithin<IssueLinkResult>(workflowId, RESULT_WAIT_MS));
 }
 
 export async function unlinkIssue(deps: Pick<ServiceDeps, 'db'>, groupId: number, externalIssueId: number) {
