@@ -3,19 +3,103 @@
  * provider + delivery key), start exactly one workflow through the starter, answer at once. A duplicate
  * changes nothing and gets 200; Temporal unreachable → 503 with the delivery left `accepted`, so the
  * provider's retry redrives it. A route may give its own reply body (Discord answers `{type: 6}`).
+ *
+ * Durable deliveries (`durable: true`, for providers that never redeliver: Discord, Teams) work differently,
+ * because the answer has a hard deadline (Discord: 3 s) that must hold whatever state Temporal is in:
+ * - the start itself (workflow type, input, summary, labels; ids only, no secrets) is written into
+ *   `webhook_deliveries.run` in the same insert as the row, so the delivery is durable once it is committed;
+ * - the reply is returned as soon as the row is committed: it never waits on Temporal at all;
+ * - the start is tried at once in the background with a short deadline ({@link DURABLE_START_DEADLINE_MS});
+ *   when it is taken (`started` or `duplicate`) `run.startedAt` is stamped. Anything not stamped is started by
+ *   the delivery pump (pump.ts) as soon as Temporal answers again, within the provider's token lifetime.
+ * Answering first (rather than awaiting a start with a short deadline) keeps the answer's latency equal to one
+ * Postgres insert with Temporal up, slow or down, and needs no circuit breaker to stay fast during an outage.
  */
 import type { Knex } from 'knex';
 import type { Workflow } from '@temporalio/common';
+import { isGrpcServiceError } from '@temporalio/client';
 import type { Provider } from '../domain/model';
+import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { RunLabels } from '../workflows/ids';
 import { deliveryWorkflowId } from '../workflows/ids';
+import { UnavailableError } from './errors';
 import type { StartOutcome, Starter } from './temporal-start';
 
 export interface IntakeDeps {
   readonly db: Knex;
   readonly metrics: Metrics;
   readonly start: Starter;
+  /** For background starts of durable deliveries (ids only in the lines). */
+  readonly logger?: Logger;
+}
+
+/** How long the background start of a durable delivery may wait for Temporal (the pump retries after that). */
+export const DURABLE_START_DEADLINE_MS = 1_500;
+
+/** A start as `webhook_deliveries.run` holds it, so the pump can start it later. Ids only, never a secret. */
+export interface StoredRun {
+  readonly workflowType: string;
+  /** The workflow input without `deliveryId` (the row's id is added at start). */
+  readonly input: Record<string, unknown>;
+  readonly summary: string;
+  readonly labels: RunLabels;
+  /** ISO time Temporal took the start (`started` or `duplicate`); absent while the pump still has to start it. */
+  readonly startedAt?: string;
+}
+
+/** A delivery row with a stored start, as the pump (or the background start) reads it. */
+export interface StoredDelivery {
+  readonly id: number;
+  readonly workflowId: string;
+  readonly run: StoredRun;
+}
+
+/** `started`/`duplicate`: Temporal has the run; `unavailable`: try again later; `refused`: marked failed. */
+export type StoredStartOutcome = StartOutcome | 'unavailable' | 'refused';
+
+/** gRPC RESOURCE_EXHAUSTED: Temporal is throttling; worth another try later like an outage. */
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/**
+ * Starts a stored delivery's run by its workflow type, REJECT_DUPLICATE (a `duplicate` counts as started) and
+ * stamps `run.startedAt`. Temporal unreachable (or throttling) → `unavailable`, the row left as it is. Any
+ * other refusal is a bug or a bad input that no retry fixes: the row becomes `failed` with the error's name.
+ */
+export async function startStoredDelivery(
+  deps: Pick<IntakeDeps, 'db' | 'start' | 'logger'>,
+  row: StoredDelivery,
+  deadlineMs: number = DURABLE_START_DEADLINE_MS
+): Promise<StoredStartOutcome> {
+  let outcome: StartOutcome;
+  try {
+    outcome = await deps.start({
+      workflow: row.run.workflowType,
+      workflowId: row.workflowId,
+      args: [{ ...row.run.input, deliveryId: row.id }],
+      summary: row.run.summary,
+      labels: row.run.labels,
+      deadlineMs,
+    });
+  } catch (err) {
+    if (err instanceof UnavailableError) return 'unavailable';
+    if (isGrpcServiceError(err) && Number(err.code) === GRPC_RESOURCE_EXHAUSTED) return 'unavailable';
+    await deps
+      .db('webhook_deliveries')
+      .where({ id: row.id, status: 'accepted' })
+      .update({
+        status: 'failed',
+        reason: `Temporal refused the start (${(err as Error).name})`,
+        finished_at: deps.db.fn.now(),
+        updated_at: deps.db.fn.now(),
+      });
+    return 'refused';
+  }
+  await deps
+    .db('webhook_deliveries')
+    .where('id', row.id)
+    .update({ run: deps.db.raw("run || jsonb_build_object('startedAt', now())") });
+  return outcome;
 }
 
 /** A workflow that runs one delivery: its single input carries the delivery row's id. */
@@ -45,6 +129,11 @@ export interface Delivery<W extends DeliveryWorkflow = DeliveryWorkflow> {
   readonly run?: DeliveryRun<W>;
   /** The answer once the delivery is taken (new or duplicate), instead of the default 202 / 200 JSON. */
   readonly reply?: IntakeReply;
+  /**
+   * For providers that never redeliver: store the start in the row, answer once it is committed, start in the
+   * background and leave anything not taken to the pump (see the file comment). Needs `run` and `reply`.
+   */
+  readonly durable?: boolean;
 }
 
 export interface IntakeReply {
@@ -68,9 +157,32 @@ function startRun<W extends DeliveryWorkflow>(
   });
 }
 
+function storedRun<W extends DeliveryWorkflow>(d: Delivery<W>): StoredRun | null {
+  if (!d.durable || !d.run) return null;
+  return {
+    workflowType: d.run.workflow.name,
+    input: d.run.input as Record<string, unknown>,
+    summary: d.run.summary,
+    labels: { ...d.run.labels, provider: d.provider, integrationId: d.integrationId },
+  };
+}
+
+/** The background start of a durable delivery: never throws, never holds the answer. */
+function startInBackground(deps: IntakeDeps, d: Delivery, row: StoredDelivery): void {
+  startStoredDelivery(deps, row).then(
+    (outcome) => {
+      if (outcome === 'unavailable') deps.metrics.deliveries.inc({ provider: d.provider, result: 'unavailable' });
+      if (outcome === 'refused') deps.logger?.error({ deliveryId: row.id }, 'durable delivery refused by Temporal');
+    },
+    (err: unknown) =>
+      deps.logger?.error({ deliveryId: row.id, err: { name: (err as Error).name } }, 'durable delivery start failed')
+  );
+}
+
 export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delivery<W>): Promise<IntakeReply> {
   const workflowId = d.run ? deliveryWorkflowId(d.provider, d.deliveryKey) : null;
   const skipReason = d.run ? null : (d.skipReason ?? 'nothing to run');
+  const stored = storedRun(d);
   const inserted = await deps
     .db('webhook_deliveries')
     .insert({
@@ -84,6 +196,7 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
       payload_sha256: d.payloadSha256,
       external_issue_key: d.externalIssueKey ?? null,
       finished_at: skipReason ? deps.db.fn.now() : null,
+      ...(stored ? { run: JSON.stringify(stored) } : {}),
     })
     .onConflict(['provider', 'delivery_key'])
     .ignore()
@@ -93,6 +206,11 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
   if (!workflowId) {
     deps.metrics.deliveries.inc({ provider: d.provider, result: 'skipped' });
     return d.reply ?? { status: 202, body: { deliveryId, workflowId: null, status: 'skipped', reason: skipReason } };
+  }
+  if (stored) {
+    deps.metrics.deliveries.inc({ provider: d.provider, result: 'accepted' });
+    startInBackground(deps, d as Delivery, { id: deliveryId, workflowId, run: stored });
+    return d.reply ?? { status: 202, body: { deliveryId, workflowId } };
   }
   const started = await startRun(deps, d, workflowId, deliveryId).catch((err: unknown) => {
     deps.metrics.deliveries.inc({ provider: d.provider, result: 'unavailable' });
@@ -110,8 +228,9 @@ async function duplicate<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delive
     .returning(['id', 'status', 'workflow_id']);
   const deliveryId = Number(row.id);
   const workflowId = (row.workflow_id as string | null) ?? null;
-  // Redrive: an earlier attempt was recorded but Temporal could not be reached.
-  if (row.status === 'accepted' && workflowId && d.run) {
+  // Redrive: an earlier attempt was recorded but Temporal could not be reached. (Durable deliveries are
+  // redriven by the pump only: a duplicate must not wait on Temporal either.)
+  if (row.status === 'accepted' && workflowId && d.run && !d.durable) {
     if ((await startRun(deps, d, workflowId, deliveryId)) === 'started') {
       deps.metrics.deliveries.inc({ provider: d.provider, result: 'redriven' });
       return d.reply ?? { status: 202, body: { deliveryId, workflowId, redriven: true } };

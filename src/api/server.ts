@@ -1,4 +1,7 @@
-/** API entry (`npm run start:api`, or in-process from main.ts): Config → Temporal client → createApp → listen. */
+/**
+ * API entry (`npm run start:api`, or in-process from main.ts): Config → Temporal client → createApp → listen,
+ * plus the delivery pump (pump.ts), stopped by `close()`.
+ */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
@@ -11,6 +14,8 @@ import type { Logger } from '../logger';
 import { createLogger } from '../logger';
 import { createMetrics } from '../metrics';
 import { createApp } from './app';
+import { startPump } from './pump';
+import { createStarter } from './temporal-start';
 
 export interface ApiHandle {
   readonly server: Server;
@@ -23,6 +28,7 @@ export async function startApi(
   deps: { db: Db; cache: Cache; connection: Connection; logger: Logger }
 ): Promise<ApiHandle> {
   const temporal = new Client({ connection: deps.connection, namespace: config.temporal.namespace });
+  const metrics = createMetrics();
   const app = createApp({
     db: deps.db,
     cache: deps.cache,
@@ -30,7 +36,7 @@ export async function startApi(
     taskQueue: config.temporal.taskQueue,
     apiToken: config.apiToken,
     logger: deps.logger,
-    metrics: createMetrics(),
+    metrics,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
@@ -38,10 +44,19 @@ export async function startApi(
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const pump = startPump({
+    db: deps.db,
+    start: createStarter({ temporal, taskQueue: config.temporal.taskQueue, logger: deps.logger }),
+    logger: deps.logger,
+    metrics,
+  });
   return {
     server,
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await pump.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

@@ -13,14 +13,19 @@ import type { RunLabels } from '../workflows/ids';
 import { searchAttributes } from '../workflows/ids';
 import { UnavailableError } from './errors';
 
-/** What to start: the workflow function, its id and arguments, a one-line summary, and how to find it. */
+/**
+ * What to start: the workflow function (or, for a start read back from the database by the delivery pump, its
+ * type name), its id and arguments, a one-line summary, and how to find it.
+ */
 export interface StartSpec<W extends Workflow = Workflow> {
-  readonly workflow: W;
+  readonly workflow: W | string;
   readonly workflowId: string;
   readonly args: Parameters<W>;
   /** Shown in the Temporal UI; ids and keys only, never an email or secret. */
   readonly summary: string;
   readonly labels: RunLabels;
+  /** How long this start may wait for Temporal; {@link START_DEADLINE_MS} when absent. */
+  readonly deadlineMs?: number;
 }
 
 export type StartOutcome = 'started' | 'duplicate';
@@ -55,8 +60,8 @@ export function createStarter(deps: { temporal: Client; taskQueue: string; logge
         staticSummary: spec.summary,
         typedSearchAttributes: searchAttributes(spec.labels),
       };
-      await temporal.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-        temporal.workflow.start(spec.workflow as Workflow, options)
+      await temporal.withDeadline(Date.now() + (spec.deadlineMs ?? START_DEADLINE_MS), () =>
+        temporal.workflow.start(spec.workflow as Workflow | string, options)
       );
       return 'started';
     } catch (err) {

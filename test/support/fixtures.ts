@@ -117,7 +117,7 @@ export async function linkExternalIssue(
 }
 export async function insertDiscordIntegration(
   db: Knex,
-  o: { guildId: string; applicationId: string; botToken: string }
+  o: { guildId: string; applicationId: string; botToken: string; publicKeyHex?: string }
 ): Promise<Id> {
   return idOf(
     await db('integrations')
@@ -125,7 +125,11 @@ export async function insertDiscordIntegration(
         provider: 'discord',
         external_id: o.guildId,
         name: 'Discord',
-        metadata: { application_id: o.applicationId, public_key_hex: '00'.repeat(32), bot_token: o.botToken },
+        metadata: {
+          application_id: o.applicationId,
+          public_key_hex: o.publicKeyHex ?? '00'.repeat(32),
+          bot_token: o.botToken,
+        },
       })
       .returning('id')
   );

@@ -1,0 +1,139 @@
+/**
+ * The delivery pump (SPEC §3 step 4): starts every durable delivery Temporal has not taken yet. Discord (and
+ * Teams) never redeliver, so a click recorded while Temporal was down is started from here when it is back.
+ *
+ * One loop per API process, one leader across processes: each tick runs in one transaction that first takes
+ * `pg_try_advisory_xact_lock(PUMP_LOCK_KEY)`. A process that does not get it does nothing this tick; the lock
+ * goes with the transaction (commit, rollback, or a dead connection), so leadership never outlives a process.
+ *
+ * A tick (every {@link PUMP_INTERVAL_MS}, bounded):
+ * - deliveries `accepted` with a stored `run` not yet stamped `startedAt`, received more than
+ *   {@link PUMP_MIN_AGE_MS} ago (the intake's own background start has had its chance) and less than
+ *   {@link PUMP_MAX_AGE_MS} ago, oldest first, at most {@link PUMP_BATCH}: started by workflow type through the
+ *   starter (REJECT_DUPLICATE; `duplicate` counts as started). The first `unavailable` ends the tick: Temporal
+ *   is still down, and the rest would only wait for the same deadline.
+ * - older ones → `failed`: the interaction token is dead, the user's click cannot be answered any more.
+ * Errors are logged (ids only) and never stop the loop.
+ */
+import type { Knex } from 'knex';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { StoredRun } from './intake';
+import { startStoredDelivery } from './intake';
+import type { Starter } from './temporal-start';
+
+/** The advisory lock key of the pump leader ('issue-sync pump' as a number; any constant unique to us). */
+export const PUMP_LOCK_KEY = 0x15_5e_5c_0d;
+export const PUMP_INTERVAL_MS = 1_000;
+export const PUMP_MIN_AGE_MS = 2_000;
+/** Discord's interaction token lifetime: a start after this could not answer the user any more. */
+export const PUMP_MAX_AGE_MS = 15 * 60_000;
+export const PUMP_BATCH = 50;
+/** Deadline of one start from the pump. */
+const PUMP_START_DEADLINE_MS = 2_000;
+
+export const EXPIRED_REASON = 'not started within the 15 minutes the interaction token lives';
+
+export interface PumpDeps {
+  readonly db: Knex;
+  readonly start: Starter;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  readonly intervalMs?: number;
+  /** For tests: the age below which a delivery is left to the intake's background start. */
+  readonly minAgeMs?: number;
+}
+
+export interface TickResult {
+  /** False when another process holds the lock (this tick did nothing). */
+  readonly leader: boolean;
+  readonly started: number;
+  readonly unavailable: boolean;
+  readonly expired: number;
+  readonly refused: number;
+}
+
+export interface Pump {
+  /** One tick now (the loop calls this; tests may too). */
+  tick(): Promise<TickResult>;
+  /** Stops the loop and waits for a running tick. */
+  stop(): Promise<void>;
+}
+
+const IDLE: TickResult = { leader: false, started: 0, unavailable: false, expired: 0, refused: 0 };
+
+async function runTick(deps: PumpDeps): Promise<TickResult> {
+  const minAgeMs = deps.minAgeMs ?? PUMP_MIN_AGE_MS;
+  return deps.db.transaction(async (trx) => {
+    const lock = await trx.raw('select pg_try_advisory_xact_lock(?) as ok', [PUMP_LOCK_KEY]);
+    if (lock.rows[0]?.ok !== true) return IDLE;
+    const pending = () =>
+      trx('webhook_deliveries')
+        .where('status', 'accepted')
+        .whereNotNull('run')
+        .whereNotNull('workflow_id')
+        .whereRaw("run->>'startedAt' is null");
+    const expired = await pending()
+      .whereRaw('received_at <= now() - make_interval(secs => ?)', [PUMP_MAX_AGE_MS / 1000])
+      .update({ status: 'failed', reason: EXPIRED_REASON, finished_at: trx.fn.now(), updated_at: trx.fn.now() });
+    const rows: Array<{ id: string | number; workflow_id: string; run: StoredRun }> = await pending()
+      .whereRaw('received_at < now() - make_interval(secs => ?)', [minAgeMs / 1000])
+      .whereRaw('received_at > now() - make_interval(secs => ?)', [PUMP_MAX_AGE_MS / 1000])
+      .orderBy('id')
+      .limit(PUMP_BATCH)
+      .select('id', 'workflow_id', 'run');
+    let started = 0;
+    let refused = 0;
+    let unavailable = false;
+    for (const r of rows) {
+      const outcome = await startStoredDelivery(
+        { db: trx, start: deps.start, logger: deps.logger },
+        { id: Number(r.id), workflowId: r.workflow_id, run: r.run },
+        PUMP_START_DEADLINE_MS
+      );
+      if (outcome === 'unavailable') {
+        unavailable = true;
+        break;
+      }
+      if (outcome === 'refused') {
+        refused++;
+        deps.logger.error({ deliveryId: Number(r.id), workflowId: r.workflow_id }, 'pump: Temporal refused the start');
+      } else {
+        started++;
+        deps.metrics?.deliveries.inc({ provider: r.run.labels.provider, result: 'pumped' });
+      }
+    }
+    if (started > 0 || expired > 0 || unavailable)
+      deps.logger.info({ started, expired, refused, unavailable }, 'delivery pump tick');
+    return { leader: true, started, unavailable, expired, refused };
+  });
+}
+
+/** Starts the loop; `stop()` ends it. The first tick runs after one interval. */
+export function startPump(deps: PumpDeps): Pump {
+  const intervalMs = deps.intervalMs ?? PUMP_INTERVAL_MS;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+
+  const tick = (): Promise<TickResult> => runTick(deps);
+  const loop = () => {
+    if (stopped) return;
+    running = tick()
+      .catch((err: unknown) => {
+        deps.logger.error({ err: { name: (err as Error).name, message: (err as Error).message } }, 'pump tick failed');
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, intervalMs);
+      });
+  };
+  timer = setTimeout(loop, intervalMs);
+  return {
+    tick,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
