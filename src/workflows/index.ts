@@ -3,3 +3,4 @@ export { jiraIssueUpdated } from './jira-issue-updated';
 export { groupUpdate } from './group-update';
 export { createJiraIssue, linkJiraIssue, syncCommentToJira } from './jira-outbound';
 export { syncAssigneeToJira, syncStatusToJira } from './jira-push';
+export { discordInteraction } from './discord-interaction';
