@@ -4,6 +4,8 @@
  * worker and the API in this process (so the in-process cache is shared); prints the URLs; and on Ctrl-C
  * stops everything it started.
  */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -36,6 +38,38 @@ async function temporalAddress(
   return { address: devServer.address, devServer };
 }
 
+/**
+ * LINK_SECRET, or the one kept in `${DATA_DIR}/link-secret` (mode 0600), generated on the first start and
+ * reused after, so account links handed out before a restart stay valid.
+ */
+async function linkSecret(config: ReturnType<typeof loadConfig>, log: (m: string) => void): Promise<string> {
+  if (config.linkSecret) return config.linkSecret;
+  const file = path.resolve(config.dataDir, 'link-secret');
+  const read = async (): Promise<string | undefined> => {
+    try {
+      const secret = (await readFile(file, 'utf8')).trim();
+      if ((await stat(file)).mode & 0o077) await chmod(file, 0o600);
+      if (secret.length < 32) throw new Error(`${file} holds no usable link secret: delete it or set LINK_SECRET`);
+      return secret;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+  const existing = await read();
+  if (existing) return existing;
+  await mkdir(config.dataDir, { recursive: true });
+  try {
+    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    log(`Generated LINK_SECRET in ${file}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another start wrote it first
+  }
+  const written = await read();
+  if (!written) throw new Error(`could not keep a link secret in ${file}`);
+  return written;
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   installTemporalRuntime(config.logLevel);
@@ -50,7 +84,12 @@ async function main(): Promise<void> {
     const cache = createCache({ redisUrl: config.redisUrl });
     const nativeConnection = await NativeConnection.connect({ address });
     const connection = await Connection.connect({ address });
-    const runtimeConfig = { ...config, temporal: { ...config.temporal, address } };
+    const runtimeConfig = {
+      ...config,
+      temporal: { ...config.temporal, address },
+      linkSecret: await linkSecret(config, log),
+      publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
+    };
     const worker = await createWorker(runtimeConfig, {
       db,
       cache,

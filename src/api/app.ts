@@ -11,7 +11,9 @@ import { AuthError, errorExtra, NotFoundError, STATUS_BY_ERROR_NAME, Unavailable
 import { deliveriesRouter } from './routes/deliveries';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
+import { identitiesRouter } from './routes/identities';
 import { jiraRouter } from './routes/jira';
+import { linkPageRouter } from './routes/link-page';
 import type { ServiceDeps } from './services/deps';
 import { jiraWebhookService } from './services/jira-webhook';
 import { createStarter, resultWithin, runState } from './temporal-start';
@@ -24,6 +26,8 @@ export interface AppDeps {
   readonly apiToken: string | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** HMAC key of account-link tokens (LINK_SECRET); unset → /link pages and identity links answer 503. */
+  readonly linkSecret?: string;
 }
 
 function bearerAuth(token: string | undefined): RequestHandler {
@@ -73,8 +77,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
   app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
+  app.use(linkPageRouter({ db: deps.db, linkSecret: deps.linkSecret }));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter({ ...services, cache: deps.cache }));
+  app.use(identitiesRouter({ db: deps.db, linkSecret: deps.linkSecret, temporal: deps.temporal, logger: deps.logger }));
   app.use(deliveriesRouter(deps));
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);

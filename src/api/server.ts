@@ -37,6 +37,7 @@ export async function startApi(
     apiToken: config.apiToken,
     logger: deps.logger,
     metrics,
+    linkSecret: config.linkSecret,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
