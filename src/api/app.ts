@@ -8,6 +8,7 @@ import type { Cache } from '../activities/cache/cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { AuthError, errorExtra, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
+import { alertsRouter } from './routes/alerts';
 import { deliveriesRouter } from './routes/deliveries';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(linkPageRouter({ db: deps.db, linkSecret: deps.linkSecret }));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter({ ...services, cache: deps.cache }));
+  app.use(alertsRouter(services));
   app.use(identitiesRouter({ db: deps.db, linkSecret: deps.linkSecret, temporal: deps.temporal, logger: deps.logger }));
   app.use(deliveriesRouter(deps));
   app.use((req) => {

@@ -3,4 +3,5 @@ export { jiraIssueUpdated } from './jira-issue-updated';
 export { groupUpdate } from './group-update';
 export { createJiraIssue, linkJiraIssue, syncCommentToJira } from './jira-outbound';
 export { syncAssigneeToJira, syncStatusToJira } from './jira-push';
+export { postDiscordAlert } from './discord-alert';
 export { discordInteraction } from './discord-interaction';

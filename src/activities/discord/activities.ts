@@ -11,6 +11,8 @@ import { loadGroupView } from '../tracker/group-view';
 import type { ChatMessageRef } from '../tracker/chat';
 import { toFailure } from '../failures';
 import type { ChangeNotice } from '../chat/wording';
+import type { PostAlertMessageInput } from './alerts';
+import { postAlertMessage } from './alerts';
 import { buildAlertMessage, buildChangeReply } from './messages';
 import type { DiscordClient } from './client';
 
@@ -86,6 +88,10 @@ export function createDiscordActivities({ db, client }: DiscordDeps) {
         messageId: created.id,
       });
       return { messageId: created.id, alreadySent: false };
+    },
+    /** Posts a group's alert to a channel once per request (see alerts.ts). */
+    async discordPostAlert(input: PostAlertMessageInput): Promise<{ messageId: string; alreadySent: boolean }> {
+      return postAlertMessage({ db, client, botTokenOf: (id) => botTokenOf(db, id), nonce: discordNonce }, input);
     },
   };
 }

@@ -6,6 +6,8 @@ import type { Knex } from 'knex';
 import type { ApplyResult } from '../../domain/model';
 import type { ChatMessageRef } from './chat';
 import { listChatMessages } from './chat';
+import type { RecordChatMessageInput } from './chat-messages';
+import { recordChatMessage } from './chat-messages';
 import { finishDelivery, markDeliveryRunning } from './deliveries';
 import type { InboundAssigneeInput, InboundStatusInput } from './inbound';
 import { applyInboundAssignee, applyInboundStatus } from './inbound';
@@ -48,6 +50,10 @@ export function createTrackerActivities({ db }: TrackerDeps) {
     },
     async trackerListChatMessages(input: { groupIds: number[] }): Promise<ChatMessageRef[]> {
       return listChatMessages(db, input.groupIds);
+    },
+    /** Where an alert was posted, inserted once (unique provider, channel, message). */
+    async trackerRecordChatMessage(input: RecordChatMessageInput): Promise<{ chatMessageId: number }> {
+      return recordChatMessage(db, input);
     },
     /** A person's change (API, chat): assignee and/or status through the same hubs as inbound. */
     async trackerApplyGroupChange(input: GroupChangeInput): Promise<ApplyResult> {
