@@ -34,6 +34,8 @@ export async function createWorker(
       cache: deps.cache,
       discordApiBaseUrl: config.discord.apiBaseUrl,
       httpTimeoutMs: config.httpTimeoutMs,
+      publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
+      linkSecret: config.linkSecret,
     }),
     ...(deps.workflowBundlePath
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }

@@ -14,19 +14,25 @@ import { createCacheActivities } from './cache/activities';
 import { createDiscordClient } from './discord/client';
 import type { DiscordActivities } from './discord/activities';
 import { createDiscordActivities } from './discord/activities';
+import type { DiscordInteractionActivities } from './discord/interaction';
+import { createDiscordInteractionActivities } from './discord/interaction';
 import type { JiraActivities } from './jira/activities';
 import { createJiraActivities } from './jira/activities';
 import { createJiraClient } from './jira/client';
 import type { TrackerActivities } from './tracker';
 import { createTrackerActivities } from './tracker';
 
-export type { CacheActivities, DiscordActivities, JiraActivities, TrackerActivities };
+export type { CacheActivities, DiscordActivities, DiscordInteractionActivities, JiraActivities, TrackerActivities };
 
 export interface ActivityDeps {
   readonly db: Knex;
   readonly cache: Cache;
   readonly discordApiBaseUrl: string;
   readonly httpTimeoutMs: number;
+  /** Where people reach this service: account-link URLs in chat start with it (no trailing slash). */
+  readonly publicUrl?: string;
+  /** HMAC key of account-link tokens; unset → chat linking is not configured. */
+  readonly linkSecret?: string;
 }
 
 /** An activity: any async function of plain data. */
@@ -61,7 +67,15 @@ export function createActivityGroups(deps: ActivityDeps) {
       db: deps.db,
       clientFor: (site) => createJiraClient(site, { timeoutMs: deps.httpTimeoutMs }),
     }),
-    discord: createDiscordActivities({ db: deps.db, client: discord }),
+    discord: mergeActivities(
+      createDiscordActivities({ db: deps.db, client: discord }),
+      createDiscordInteractionActivities({
+        db: deps.db,
+        client: discord,
+        publicUrl: deps.publicUrl ?? 'http://127.0.0.1:3000',
+        linkSecret: deps.linkSecret,
+      })
+    ),
   };
 }
 

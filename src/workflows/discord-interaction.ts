@@ -1,9 +1,227 @@
 /**
- * discordInteraction: one run per Discord state-change interaction (id `discord-<interaction id>`).
- * Work in progress: the full flow lands in the next commit.
+ * discordInteraction: one run per Discord state-change interaction (id `discord-<interaction id>`, SPEC §3.3).
+ * The API answered Discord with a deferred update (type 6) and stored the interaction's token; this run
+ *
+ * 1. finds the tracker user linked to the clicker (none → an ephemeral follow-up with a link, then waits up to
+ *    14 minutes for `identityLinked` and re-reads the identity: the pending action is applied, not lost);
+ * 2. checks the group, the integration installed for the group's organization, and membership (each failure →
+ *    an ephemeral follow-up saying which, delivery `skipped`);
+ * 3. applies the change through the same hub as groupUpdate (source `discord`), edits the clicked message
+ *    (`@original`), refreshes the group's other chat messages and caches, sends one ephemeral follow-up
+ *    ("Assigned to #backend"), then pushes to linked Jira issues.
+ *
+ * Only the interaction id travels: the token stays in Postgres and the Discord activities read it there.
  */
-import type { ChatActionResult, DiscordInteractionInput } from './chat-contracts';
+import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ChangeNotice } from '../activities/chat/wording';
+import type { FollowupContent } from '../activities/discord/interaction';
+import type { ApplyResult, AssigneeChoice, ChangeSource, GroupChange, Outcome, StatusRequest } from '../domain/model';
+import type { ChatAction, ChatActionResult, DiscordInteractionInput } from './chat-contracts';
+import { identityLinkedSignal } from './chat-contracts';
+import { outboundKinds, pushToLinkedIssues } from './jira-push';
+import { step } from './proxies';
+import { SA } from './shared';
+import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
+
+/** How long a run waits for its user to link (Discord's interaction token lasts 15 minutes). */
+export const LINK_WAIT = '14 minutes';
+
+/** What a ChatAction asks of the hub, or why it cannot be asked. */
+export type MappedAction =
+  | { readonly ok: true; readonly assignee?: AssigneeChoice; readonly status?: StatusRequest }
+  | { readonly ok: false; readonly reason: string };
+
+const RESOLVE_STRATEGY = {
+  immediately: 'resolve',
+  inNextRelease: 'resolve_next_release',
+  inCurrentRelease: 'resolve_current_release',
+} as const;
+
+/** ChatAction → AssigneeChoice / StatusRequest (assign values: `user:<id>`, `team:<id>`, `none`). */
+export function mapAction(action: ChatAction): MappedAction {
+  switch (action.kind) {
+    case 'assign': {
+      if (action.value === 'none') return { ok: true, assignee: { kind: 'none' } };
+      const m = /^(user|team):([1-9][0-9]{0,15})$/.exec(action.value);
+      const id = m ? Number(m[2]) : NaN;
+      if (!m || !Number.isSafeInteger(id)) return { ok: false, reason: 'invalid assignee value' };
+      return { ok: true, assignee: m[1] === 'user' ? { kind: 'user', userId: id } : { kind: 'team', teamId: id } };
+    }
+    case 'resolve': {
+      const strategy = Object.hasOwn(RESOLVE_STRATEGY, action.value) ? RESOLVE_STRATEGY[action.value] : undefined;
+      if (!strategy) return { ok: false, reason: 'invalid resolve value' };
+      return { ok: true, status: { target: 'resolved', strategy } };
+    }
+    case 'unresolve':
+    case 'mark_ongoing':
+      return { ok: true, status: { target: 'unresolved' } };
+    case 'archive':
+      return { ok: true, status: { target: 'ignored', archiveSubstatus: 'archived_until_escalating' } };
+    default:
+      return { ok: false, reason: 'unknown action' };
+  }
+}
+
+function notices(changes: readonly GroupChange[], source: ChangeSource): ChangeNotice[] {
+  return changes.map((c) => ({
+    kind: c.kind,
+    assigneeName: c.assigneeName,
+    assigneeType: c.assigneeType,
+    source: { provider: source.provider, label: source.label },
+  }));
+}
+
+const CHECK_MESSAGES = {
+  group: 'This issue no longer exists.',
+  integration: "This Discord server is not connected to this issue's organization.",
+  membership: 'You must be a member of the organization this issue belongs to in order to act on it.',
+} as const;
 
 export async function discordInteraction(input: DiscordInteractionInput): Promise<ChatActionResult> {
-  return { outcome: 'skipped', reason: `not implemented yet (group ${input.groupId})`, changes: [], userId: null };
+  const interactionId = input.deliveryKey;
+  let followups = 0;
+  const followup = (what: string, content: FollowupContent) =>
+    step('discord', 'discordSendFollowup', `Discord follow-up: ${what}`, {
+      interactionId,
+      idempotencyKey: `discord:${interactionId}:followup:${++followups}`,
+      content,
+    });
+  const finish = async (result: ChatActionResult): Promise<ChatActionResult> => {
+    upsertSearchAttributes([
+      { key: SA.Outcome, value: result.outcome },
+      { key: SA.GroupIds, value: [String(input.groupId)] },
+    ]);
+    await step('tracker', 'trackerFinishDelivery', `Mark delivery ${input.deliveryId} ${result.outcome}`, {
+      deliveryId: input.deliveryId,
+      outcome: result.outcome,
+      reason: result.reason,
+      groupIds: [input.groupId],
+    });
+    return result;
+  };
+  const skipped = (reason: string, userId: number | null) =>
+    finish({ outcome: 'skipped', reason, changes: [], userId });
+
+  let linkedUserId: number | null = null;
+  setHandler(identityLinkedSignal, ({ userId }) => {
+    linkedUserId = userId;
+  });
+
+  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, {
+    deliveryId: input.deliveryId,
+  });
+  let userId: number | null = null;
+  try {
+    const resolveIdentity = async (summary: string) =>
+      (
+        await step('tracker', 'trackerResolveChatIdentity', summary, {
+          provider: 'discord',
+          workspaceId: input.guildId,
+          chatUserId: input.chatUserId,
+        })
+      ).userId;
+
+    userId = await resolveIdentity('Find the tracker user linked to the Discord user');
+    if (userId === null) {
+      const asked = await followup('ask to link the account', {
+        kind: 'link',
+        integrationId: input.integrationId,
+        chatUserId: input.chatUserId,
+        workflowId: workflowInfo().workflowId,
+      });
+      if (!asked.linkingConfigured)
+        return await skipped('Discord user not linked; account linking is not configured', null);
+      const linked = await condition(() => linkedUserId !== null, LINK_WAIT);
+      if (!linked) return await skipped('Discord user not linked (no link within 14 minutes)', null);
+      // The signal only wakes the run: the database says who is linked.
+      userId = await resolveIdentity('Find the tracker user linked to the Discord user (after linking)');
+      if (userId === null) {
+        await followup('still not linked', { kind: 'text', text: 'Your Discord account is still not linked.' });
+        return await skipped('Discord user not linked (the link was not found after the signal)', null);
+      }
+    }
+
+    const check = await step(
+      'tracker',
+      'trackerCheckChatAction',
+      `Check the Discord action on group ${input.groupId}`,
+      {
+        integrationId: input.integrationId,
+        groupId: input.groupId,
+        userId,
+      }
+    );
+    if (!check.ok) {
+      await followup(`refused (${check.problem})`, { kind: 'text', text: CHECK_MESSAGES[check.problem] });
+      return await skipped(check.reason, userId);
+    }
+
+    const mapped = mapAction(input.action);
+    if (!mapped.ok) {
+      await followup('invalid action', { kind: 'text', text: `That action could not be applied: ${mapped.reason}.` });
+      return await skipped(mapped.reason, userId);
+    }
+
+    const source: ChangeSource = {
+      provider: 'discord',
+      integrationId: input.integrationId,
+      key: interactionId,
+      label: input.chatUserName,
+      actorUserId: userId,
+    };
+    let applied: ApplyResult;
+    try {
+      applied = await step('tracker', 'trackerApplyGroupChange', `Apply the Discord change to group ${input.groupId}`, {
+        groupId: input.groupId,
+        assignee: mapped.assignee,
+        status: mapped.status,
+        source,
+      });
+    } catch (err) {
+      if (failureType(err) !== 'InvalidAssignee') throw err;
+      const reason = failureReason(err);
+      await followup('invalid assignee', { kind: 'text', text: `Could not assign: ${reason}.` });
+      return await skipped(reason, userId);
+    }
+
+    const changed = notices(applied.changed, source);
+    const unchanged = `No change: ${reasonsOf(applied.skipped) ?? 'already in that state'}.`;
+    const edited = await step(
+      'discord',
+      'discordEditOriginal',
+      `Edit the clicked Discord message of group ${input.groupId}`,
+      {
+        interactionId,
+        groupId: input.groupId,
+        notices: changed,
+        otherwise: unchanged,
+      }
+    );
+    const problems = await afterGroupChanges(
+      applied.changed,
+      source,
+      edited.messageId !== null ? { exclude: { provider: 'discord', messageId: edited.messageId } } : {}
+    );
+    await followup('what changed', { kind: 'changes', notices: changed, otherwise: unchanged });
+
+    const previous = applied.changed.find(
+      (c) => c.kind === 'assigned' || c.kind === 'unassigned'
+    )?.previousAssigneeType;
+    const pushes = await pushToLinkedIssues(input.groupId, outboundKinds(applied.changed), source, {
+      previousAssigneeType: previous,
+    });
+    for (const p of pushes)
+      if (p.outcome === 'failed') problems.push(`${p.kind} not pushed to ${p.key}: ${p.reason ?? 'failed'}`);
+
+    const outcome: Outcome = applied.changed.length > 0 ? 'applied' : 'skipped';
+    return await finish({
+      outcome,
+      reason: reasonsOf(applied.skipped, problems),
+      changes: applied.changed.map((c) => ({ kind: c.kind, assigneeName: c.assigneeName })),
+      userId,
+    });
+  } catch (err) {
+    await finish({ outcome: 'failed', reason: failureReason(err), changes: [], userId });
+    throw err;
+  }
 }

@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ChatMessageRef } from '../activities/tracker/chat';
-import type { ChangeSource, GroupChange, GroupSkip, Outcome } from '../domain/model';
+import type { ChangeSource, ChatProvider, GroupChange, GroupSkip, Outcome } from '../domain/model';
 import { NOTIFIERS } from './notifiers';
 import { step } from './proxies';
 import { PROVIDER_NAMES, SA } from './shared';
@@ -51,21 +51,35 @@ export function withOutcome<T extends { readonly outcome: Outcome }>(result: T):
   return result;
 }
 
+export interface AfterChangesOptions {
+  /**
+   * A chat message the calling run updates itself (the Discord message a person clicked, edited through the
+   * interaction's webhook): neither refreshed nor replied to here. Filtering happens in workflow code, so runs
+   * without it schedule exactly the commands they always did.
+   */
+  readonly exclude?: { readonly provider: ChatProvider; readonly messageId: string };
+}
+
 /**
  * Caches, then chat messages, for every changed group: each message's provider notifier refreshes it and
  * replies once per change. A chat failure does not undo the change: it is returned as a reason so the run
  * says what was not refreshed, as is a message whose provider has no notifier.
  */
-export async function afterGroupChanges(changes: readonly GroupChange[], source: ChangeSource): Promise<string[]> {
+export async function afterGroupChanges(
+  changes: readonly GroupChange[],
+  source: ChangeSource,
+  options: AfterChangesOptions = {}
+): Promise<string[]> {
   if (changes.length === 0) return [];
   const groupIds = unique(changes.map((c) => c.groupId));
   await step('cache', 'cacheInvalidateGroups', `Invalidate caches of groups ${groupIds.join(', ')}`, { groupIds });
-  const messages = await step(
-    'tracker',
-    'trackerListChatMessages',
-    `Find chat messages of ${groupIds.length} group(s)`,
-    { groupIds }
-  );
+  const listed = await step('tracker', 'trackerListChatMessages', `Find chat messages of ${groupIds.length} group(s)`, {
+    groupIds,
+  });
+  const skip = options.exclude;
+  const messages = skip
+    ? listed.filter((m) => !(m.provider === skip.provider && m.messageId === skip.messageId))
+    : listed;
   const problems = unnotified(messages);
   await Promise.all(
     messages.map(async (m) => {

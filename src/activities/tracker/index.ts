@@ -13,6 +13,8 @@ import type { InboundAssigneeInput, InboundStatusInput } from './inbound';
 import { applyInboundAssignee, applyInboundStatus } from './inbound';
 import type { InboundFlag, LinkedGroups } from './links';
 import { findLinkedGroups, rekeyExternalIssue } from './links';
+import type { ChatActionCheck, ChatActionCheckInput, ChatIdentityInput } from './identity';
+import { checkChatAction, resolveChatIdentity } from './identity';
 import type { GroupChangeInput } from './group-change';
 import { applyGroupChange } from './group-change';
 import type { LinkInput, OutboundKind, OutboundPlan } from './outbound';
@@ -58,6 +60,14 @@ export function createTrackerActivities({ db }: TrackerDeps) {
     /** A person's change (API, chat): assignee and/or status through the same hubs as inbound. */
     async trackerApplyGroupChange(input: GroupChangeInput): Promise<ApplyResult> {
       return applyGroupChange(db, input);
+    },
+    /** The tracker user a chat user is linked to (identity_providers + identities), or null. */
+    async trackerResolveChatIdentity(input: ChatIdentityInput): Promise<{ userId: number | null }> {
+      return resolveChatIdentity(db, input);
+    },
+    /** A chat action's preconditions: the group, the integration installed for its org, org membership. */
+    async trackerCheckChatAction(input: ChatActionCheckInput): Promise<ChatActionCheck> {
+      return checkChatAction(db, input);
     },
     /** Which linked Jira issues a change goes to: forward flags on, never back to its source (fail-closed). */
     async trackerPlanOutbound(input: {
