@@ -10,12 +10,14 @@ import type { Metrics } from '../metrics';
 import { AuthError, errorExtra, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
 import { alertsRouter } from './routes/alerts';
 import { deliveriesRouter } from './routes/deliveries';
+import { discordRouter } from './routes/discord';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
 import { identitiesRouter } from './routes/identities';
 import { jiraRouter } from './routes/jira';
 import { linkPageRouter } from './routes/link-page';
 import type { ServiceDeps } from './services/deps';
+import { discordInteractionsService } from './services/discord-interactions';
 import { jiraWebhookService } from './services/jira-webhook';
 import { createStarter, resultWithin, runState } from './temporal-start';
 
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
   app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
+  app.use(discordRouter(discordInteractionsService({ ...services, metrics: deps.metrics, logger: deps.logger })));
   app.use(linkPageRouter({ db: deps.db, linkSecret: deps.linkSecret }));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter({ ...services, cache: deps.cache }));
