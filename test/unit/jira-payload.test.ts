@@ -94,6 +94,50 @@ describe('parseJiraBody', () => {
   });
 });
 
+describe('parseJiraBody reads own properties only', () => {
+  const text = (json: string) => parseJiraBody(Buffer.from(json, 'utf8'));
+  const withItem = (item: string, fields = '{"updated":"2024-05-01T12:00:00.000+0000","assignee":null}') =>
+    `{"webhookEvent":"jira:issue_updated","issue":{"id":"1","key":"APP-1","fields":${fields}},` +
+    `"changelog":{"id":"9","items":[${item}]}}`;
+
+  it('When a changelog item has no fromString/toString, Then it is accepted (not the inherited toString)', () => {
+    const parsed = text(withItem('{"field":"assignee"}'));
+    expect(parsed.changelog?.items?.[0]?.field).toBe('assignee');
+    expect(planJiraDelivery(parsed).kind).toBe('run');
+  });
+
+  it.each(['constructor', 'valueOf', 'toString', 'hasOwnProperty', '__proto__'])(
+    'When `%s` is a real key with a string, in an item and in fields, Then the payload is accepted',
+    (key) => {
+      const parsed = text(
+        withItem(
+          `{"field":"status","${key}":"x","fromString":"To Do"}`,
+          `{"${key}":"x","updated":"2024-05-01T12:00:00.000+0000","status":{"statusCategory":{"key":"done"}}}`
+        )
+      );
+      expect(planJiraDelivery(parsed)).toMatchObject({ kind: 'run', input: { statusCategory: 'done' } });
+      expect(({} as Record<string, unknown>).x).toBeUndefined();
+    }
+  );
+
+  it.each(['constructor', 'valueOf', '__proto__'])(
+    'When `%s` is a real key holding an object, Then nothing is polluted and the payload still parses',
+    (key) => {
+      const parsed = text(withItem(`{"field":"assignee","${key}":{"polluted":true}}`));
+      expect(parsed.changelog?.items?.[0]?.field).toBe('assignee');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(Object.prototype).not.toHaveProperty('polluted');
+    }
+  );
+
+  it('When toString is present with a wrong type, Then a 400 names it', () => {
+    const err = thrown(() => text(withItem('{"field":"assignee","toString":42}')));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^changelog\.items\.0\.toString: /);
+    expect(err.message).not.toContain('function');
+  });
+});
+
 describe('jiraDeliveryKey', () => {
   it('When the webhook identifier header is given, Then it is the delivery key', () => {
     const p = parse(payload({ changelogId: '555' }));

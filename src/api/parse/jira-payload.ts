@@ -8,6 +8,7 @@ import { emailSha256 } from '../../domain/hash';
 import { eventTime } from '../../domain/rules';
 import type { JiraIssueUpdatedInput } from '../../workflows/shared';
 import { InputError } from '../errors';
+import { parseWith } from './request';
 
 const idLike = z.union([z.string().min(1), z.number()]).transform(String);
 
@@ -38,21 +39,25 @@ const schema = z.object({
 
 export type JiraIssueUpdatedPayload = z.infer<typeof schema>;
 
+/**
+ * JSON.parse reviver: every object becomes a null-prototype object, so a missing optional key (`toString`,
+ * `constructor`, `valueOf`, …) reads as absent instead of as the inherited Object.prototype member, and a
+ * `__proto__` key is plain data.
+ */
+function ownPropertiesOnly(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.assign(Object.create(null) as Record<string, unknown>, value);
+}
+
 /** Parses JSON text and validates it; the error names the first offending path. */
 export function parseJiraBody(raw: Buffer): JiraIssueUpdatedPayload {
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    json = JSON.parse(raw.toString('utf8'), ownPropertiesOnly);
   } catch {
     throw new InputError('body is not valid JSON');
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue && issue.path.length > 0 ? issue.path.join('.') : '(body)';
-    throw new InputError(`${path}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
+  return parseWith(schema, json);
 }
 
 /** `X-Atlassian-Webhook-Identifier` when present (unchanged across Jira's retries), else issue:changelog:timestamp. */
