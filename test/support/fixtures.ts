@@ -163,3 +163,16 @@ export async function insertRelease(
       .returning('id')
   );
 }
+export async function insertIdentityProvider(db: Knex, type: 'discord' | 'msteams', externalId: string): Promise<Id> {
+  return idOf(await db('identity_providers').insert({ type, external_id: externalId }).returning('id'));
+}
+export async function insertIdentity(
+  db: Knex,
+  o: { idpId: Id; userId: Id; externalId: string; status?: number }
+): Promise<Id> {
+  return idOf(
+    await db('identities')
+      .insert({ idp_id: o.idpId, user_id: o.userId, external_id: o.externalId, status: o.status ?? 1 })
+      .returning('id')
+  );
+}
