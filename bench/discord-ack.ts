@@ -20,8 +20,8 @@ import { createApp } from '../src/api/app';
 import { createDb, ensureDatabase, migrateLatest } from '../src/db';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
-import type { DevServer } from '../src/temporal-dev-server';
-import { findTemporalCli, freePort, startDevServer } from '../src/temporal-dev-server';
+import type { DevServer } from '../src/dev/temporal-dev-server';
+import { findTemporalCli, freePort, startDevServer } from '../src/dev/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../src/workflows/shared';
 import { componentInteraction, createDiscordSigner } from '../test/support/discord-signing';
 import {

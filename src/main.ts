@@ -14,8 +14,8 @@ import { startApi } from './api/server';
 import { loadConfig } from './config';
 import { createDb, ensureDatabase, migrateLatest } from './db';
 import { createLogger } from './logger';
-import type { DevServer } from './temporal-dev-server';
-import { findTemporalCli, startDevServer } from './temporal-dev-server';
+import type { DevServer } from './dev/temporal-dev-server';
+import { findTemporalCli, startDevServer } from './dev/temporal-dev-server';
 import { createWorker, installTemporalRuntime } from './worker';
 import { SEARCH_ATTRIBUTE_FLAGS } from './workflows/shared';
 

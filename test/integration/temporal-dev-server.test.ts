@@ -9,8 +9,8 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { findTemporalCli, freePort, startDevServer } from '../../src/temporal-dev-server';
-import type { DevServer } from '../../src/temporal-dev-server';
+import { findTemporalCli, freePort, startDevServer } from '../../src/dev/temporal-dev-server';
+import type { DevServer } from '../../src/dev/temporal-dev-server';
 
 const SEARCH_ATTRIBUTES = [
   'Provider=Keyword',
@@ -137,7 +137,7 @@ test('adds search attributes that an existing SQLite file lacks', async () => {
 
 test('a SIGKILLed parent leaves no dev server behind', async () => {
   const port = await freePort();
-  const modulePath = path.resolve(__dirname, '../../src/temporal-dev-server.ts');
+  const modulePath = path.resolve(__dirname, '../../src/dev/temporal-dev-server.ts');
   const script = `
     const { startDevServer } = require(${JSON.stringify(modulePath)});
     startDevServer({ cliPath: process.argv[1], port: Number(process.argv[2]), headless: true, searchAttributes: [] })

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createDb, ensureDatabase, migrateLatest } from '../../src/db';
-import { findTemporalCli, freePort, startDevServer } from '../../src/temporal-dev-server';
+import { findTemporalCli, freePort, startDevServer } from '../../src/dev/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
 import { WORKFLOWS_PATH } from '../../src/worker';
 import { HOW_TO, PG_ADMIN_URL, REDIS_URL, runDatabaseUrl, tcpReachable } from './services';

@@ -1,4 +1,4 @@
-import type { DevServer } from '../../src/temporal-dev-server';
+import type { DevServer } from '../../src/dev/temporal-dev-server';
 import { dropDatabase } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { findTemporalCli } from '../../src/temporal-dev-server';
+import { findTemporalCli } from '../../src/dev/temporal-dev-server';
 import type { SyncResult } from '../../src/workflows/shared';
 import * as fx from './fixtures';
 import type { JiraSimulator } from './jira-simulator';

@@ -96,8 +96,8 @@ class FatalStartupError extends Error {
  */
 export function findTemporalCli(opts: { build?: boolean } = {}): string {
   const build = opts.build ?? true;
-  // From src/ (tsx, jest) or dist/src/ (compiled).
-  const candidates = ['..', '../..'].map((up) => path.resolve(__dirname, up, 'scripts', 'temporal.sh'));
+  // From src/dev/ (tsx, jest) or dist/src/dev/ (compiled).
+  const candidates = ['..', '../..', '../../..'].map((up) => path.resolve(__dirname, up, 'scripts', 'temporal.sh'));
   const script = candidates.find((c) => existsSync(c)) ?? candidates[0]!;
   try {
     const out = execFileSync('bash', build ? [script] : [script, '--no-build'], {
