@@ -86,6 +86,21 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       idempotencyKey: `discord:${interactionId}:followup:${++followups}`,
       content,
     });
+  /**
+   * Chat answers never undo or fail the change (the token may have expired during a long link wait, Discord may
+   * refuse): a failed edit or follow-up becomes a reason on the delivery.
+   */
+  const chatProblems: string[] = [];
+  async function tolerated<T>(what: string, run: () => Promise<T>): Promise<T | null> {
+    try {
+      return await run();
+    } catch (err) {
+      chatProblems.push(`${what}: ${failureReason(err)}`);
+      return null;
+    }
+  }
+  const tell = (what: string, text: string) =>
+    tolerated('Discord follow-up not sent', () => followup(what, { kind: 'text', text }));
   const finish = async (result: ChatActionResult): Promise<ChatActionResult> => {
     upsertSearchAttributes([
       { key: SA.Outcome, value: result.outcome },
@@ -100,7 +115,7 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
     return result;
   };
   const skipped = (reason: string, userId: number | null) =>
-    finish({ outcome: 'skipped', reason, changes: [], userId });
+    finish({ outcome: 'skipped', reason: [reason, ...chatProblems].join('; '), changes: [], userId });
 
   let linkedUserId: number | null = null;
   setHandler(identityLinkedSignal, ({ userId }) => {
@@ -123,12 +138,15 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
 
     userId = await resolveIdentity('Find the tracker user linked to the Discord user');
     if (userId === null) {
-      const asked = await followup('ask to link the account', {
-        kind: 'link',
-        integrationId: input.integrationId,
-        chatUserId: input.chatUserId,
-        workflowId: workflowInfo().workflowId,
-      });
+      const asked = await tolerated('could not ask the Discord user to link', () =>
+        followup('ask to link the account', {
+          kind: 'link',
+          integrationId: input.integrationId,
+          chatUserId: input.chatUserId,
+          workflowId: workflowInfo().workflowId,
+        })
+      );
+      if (!asked) return await skipped('Discord user not linked', null);
       if (!asked.linkingConfigured)
         return await skipped('Discord user not linked; account linking is not configured', null);
       const linked = await condition(() => linkedUserId !== null, LINK_WAIT);
@@ -136,7 +154,7 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       // The signal only wakes the run: the database says who is linked.
       userId = await resolveIdentity('Find the tracker user linked to the Discord user (after linking)');
       if (userId === null) {
-        await followup('still not linked', { kind: 'text', text: 'Your Discord account is still not linked.' });
+        await tell('still not linked', 'Your Discord account is still not linked.');
         return await skipped('Discord user not linked (the link was not found after the signal)', null);
       }
     }
@@ -152,13 +170,13 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       }
     );
     if (!check.ok) {
-      await followup(`refused (${check.problem})`, { kind: 'text', text: CHECK_MESSAGES[check.problem] });
+      await tell(`refused (${check.problem})`, CHECK_MESSAGES[check.problem]);
       return await skipped(check.reason, userId);
     }
 
     const mapped = mapAction(input.action);
     if (!mapped.ok) {
-      await followup('invalid action', { kind: 'text', text: `That action could not be applied: ${mapped.reason}.` });
+      await tell('invalid action', `That action could not be applied: ${mapped.reason}.`);
       return await skipped(mapped.reason, userId);
     }
 
@@ -180,29 +198,30 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
     } catch (err) {
       if (failureType(err) !== 'InvalidAssignee') throw err;
       const reason = failureReason(err);
-      await followup('invalid assignee', { kind: 'text', text: `Could not assign: ${reason}.` });
+      await tell('invalid assignee', `Could not assign: ${reason}.`);
       return await skipped(reason, userId);
     }
 
     const changed = notices(applied.changed, source);
     const unchanged = `No change: ${reasonsOf(applied.skipped) ?? 'already in that state'}.`;
-    const edited = await step(
-      'discord',
-      'discordEditOriginal',
-      `Edit the clicked Discord message of group ${input.groupId}`,
-      {
+    const edited = await tolerated('Discord message not edited', () =>
+      step('discord', 'discordEditOriginal', `Edit the clicked Discord message of group ${input.groupId}`, {
         interactionId,
         groupId: input.groupId,
         notices: changed,
         otherwise: unchanged,
-      }
+      })
     );
+    // A clicked message that could not be edited is left to the bot's refresh like any other alert.
+    const clicked = edited?.messageId ?? null;
     const problems = await afterGroupChanges(
       applied.changed,
       source,
-      edited.messageId !== null ? { exclude: { provider: 'discord', messageId: edited.messageId } } : {}
+      clicked !== null ? { exclude: { provider: 'discord', messageId: clicked } } : {}
     );
-    await followup('what changed', { kind: 'changes', notices: changed, otherwise: unchanged });
+    await tolerated('Discord follow-up not sent', () =>
+      followup('what changed', { kind: 'changes', notices: changed, otherwise: unchanged })
+    );
 
     const previous = applied.changed.find(
       (c) => c.kind === 'assigned' || c.kind === 'unassigned'
@@ -216,7 +235,7 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
     const outcome: Outcome = applied.changed.length > 0 ? 'applied' : 'skipped';
     return await finish({
       outcome,
-      reason: reasonsOf(applied.skipped, problems),
+      reason: reasonsOf(applied.skipped, [...chatProblems, ...problems]),
       changes: applied.changed.map((c) => ({ kind: c.kind, assigneeName: c.assigneeName })),
       userId,
     });

@@ -309,6 +309,20 @@ describe('with a linking worker in this process', () => {
     expect(Number((await stack.db('groups').where('id', otherGroup).first('status')).status)).toBe(0);
   });
 
+  test('When the interaction token has expired, Then the change still applies, the bot refreshes the alert, and the delivery says what was not sent', async () => {
+    const started = await startInteraction(stack, discord, w, { action: { kind: 'archive' }, expired: true });
+    const result = await interactionResult(stack.client, started.workflowId);
+    expect(result.outcome).toBe('applied');
+    expect(result.reason).toContain('Discord message not edited');
+    expect(result.reason).toContain('expired');
+    expect(result.reason).toContain('Discord follow-up not sent');
+    expect(result.reason).not.toContain(started.token);
+    expect(discord.calls.filter((c) => c.route === 'editOriginal' || c.route === 'createFollowup')).toHaveLength(0);
+    const alert = discord.messages(CHANNEL).find((m) => m.id === ALERT)!;
+    expect(JSON.stringify(alert.components)).toContain(`mark_ongoing:${w.groupId}`);
+    expect(await delivery(stack.db, started.deliveryId)).toMatchObject({ status: 'applied', reason: result.reason });
+  });
+
   test('a Discord assignment is pushed on to the linked Jira issue (as a child run) and the history holds no secret', async () => {
     const { started, result } = await act({ kind: 'assign', value: `user:${w.janeId}` });
     expect(result.outcome).toBe('applied');
@@ -349,4 +363,28 @@ test('When the worker is killed after the message edit (follow-up held), Then on
     await stack.db('outbound_messages').where('idempotency_key', 'like', `discord:${started.interactionId}:%`)
   ).toHaveLength(1);
   expect((await delivery(stack.db, started.deliveryId)).status).toBe('applied');
+});
+
+test('When linking is not configured (no LINK_SECRET), Then the unlinked user is told so and the delivery is skipped', async () => {
+  await stack.startWorker(); // the stack's config has no link secret
+  try {
+    const started = await startInteraction(stack, discord, w, {
+      action: { kind: 'archive' },
+      user: { id: '4500000000000000066', username: 'dora.discord' },
+    });
+    const result = await interactionResult(stack.client, started.workflowId);
+    expect(result).toMatchObject({
+      outcome: 'skipped',
+      reason: 'Discord user not linked; account linking is not configured',
+      userId: null,
+    });
+    const s = sim(started);
+    expect(s.originalEdits).toHaveLength(0);
+    expect(s.followups).toHaveLength(1);
+    expect(s.followups[0]!.content).toContain('account linking is not configured');
+    expect(s.followups[0]!.content).not.toContain('/link/');
+    expect(await delivery(stack.db, started.deliveryId)).toMatchObject({ status: 'skipped', reason: result.reason });
+  } finally {
+    await stack.stopWorker();
+  }
 });

@@ -77,7 +77,14 @@ export async function startInteraction(
   stack: Stack,
   discord: DiscordSimulator,
   w: DiscordWorld,
-  o: { action: ChatAction; user?: { id: string; username: string }; ephemeral?: boolean; groupId?: number }
+  o: {
+    action: ChatAction;
+    user?: { id: string; username: string };
+    ephemeral?: boolean;
+    groupId?: number;
+    /** Store the token row as already expired (Discord's 15 minutes are over). */
+    expired?: boolean;
+  }
 ): Promise<StartedInteraction> {
   const interactionId = newInteractionId();
   const token = `itok-${randomUUID()}-${interactionId}`;
@@ -103,7 +110,7 @@ export async function startInteraction(
     channel_id: CHANNEL,
     message_id: o.ephemeral ? ephemeralMessageId : ALERT,
     message_ephemeral: o.ephemeral === true,
-    expires_at: new Date(Date.now() + 15 * 60 * 1000),
+    expires_at: new Date(Date.now() + (o.expired ? -60_000 : 15 * 60 * 1000)),
   });
   discord.seedInteraction(
     token,
