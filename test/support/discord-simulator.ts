@@ -11,8 +11,10 @@
  * - `PATCH /webhooks/{app}/{token}/messages/@original`   (no auth) edit the interaction's original message
  * - `POST  /webhooks/{app}/{token}`                      (no auth) interaction follow-up
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { SimRequest, SimResponse } from './sim-core';
+import { startSimServer } from './sim-core';
+
+export type { SimResponse } from './sim-core';
 
 export const API_PREFIX = '/api/v10';
 const DISCORD_EPOCH = 1_420_070_400_000n;
@@ -64,13 +66,6 @@ export interface SimInteraction {
   originalEdits: unknown[];
   followups: SimMessage[];
   expired: boolean;
-}
-
-export interface SimResponse {
-  readonly status: number;
-  readonly headers?: Readonly<Record<string, string>>;
-  /** An object is sent as JSON, a string as is. */
-  readonly body?: unknown;
 }
 
 export type CallMatcher = (call: RecordedCall) => boolean;
@@ -133,21 +128,12 @@ const errors = {
   },
 } as const satisfies Record<string, SimResponse>;
 
-interface Held {
-  readonly res: ServerResponse;
-  readonly reply: SimResponse;
-}
-
 /** Starts a simulator that accepts the given bot tokens (`Authorization: Bot <token>`). */
 export async function startDiscordSimulator(options: { botTokens: readonly string[] }): Promise<DiscordSimulator> {
   const botTokens = new Set(options.botTokens);
-  const calls: RecordedCall[] = [];
   const channels = new Map<string, SimMessage[]>();
   const nonces = new Map<string, Map<string, string>>();
   const interactions = new Map<string, SimInteraction>();
-  let faults: Array<{ remaining: number; response: SimResponse; match: CallMatcher }> = [];
-  let holds: Array<{ predicate: CallMatcher; arrived: (call: RecordedCall) => void }> = [];
-  let held: Held[] = [];
   let sequence = 0n;
 
   const snowflake = (): string => (((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | (sequence++ & 0x3fffffn)).toString();
@@ -277,60 +263,30 @@ export async function startDiscordSimulator(options: { botTokens: readonly strin
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    const url = req.url ?? '/';
-    const pathname = url.split('?')[0] ?? '/';
-    const path = pathname.startsWith(API_PREFIX) ? pathname.slice(API_PREFIX.length) : pathname;
-    const { route, params } = matchRoute(req.method ?? 'GET', pathname.startsWith(API_PREFIX) ? path : '');
-    const parsed = parseBody(raw);
-    const base = { method: req.method ?? 'GET', path, url, route, headers: flatHeaders(req), body: parsed.body };
-
-    const fault = faults.find((f) => f.remaining > 0 && f.match({ ...base, status: 0, injected: true, held: false }));
-    if (fault) {
-      fault.remaining -= 1;
-      faults = faults.filter((f) => f.remaining > 0);
-      calls.push({ ...base, status: fault.response.status, injected: true, held: false });
-      send(res, fault.response);
-      return;
-    }
-    // Snapshot now: a held answer must carry the state Discord had when it acted, not later edits.
-    const reply = structuredClone(
-      dispatch({ ...base, status: 0, injected: false, held: false }, params, parsed.invalid)
-    );
-    const probe: RecordedCall = { ...base, status: reply.status, injected: false, held: true };
-    const hold = holds.find((h) => h.predicate(probe));
-    const call: RecordedCall = { ...probe, held: hold !== undefined };
-    calls.push(call);
-    if (!hold) {
-      send(res, reply);
-      return;
-    }
-    holds = holds.filter((h) => h !== hold);
-    const entry: Held = { res, reply };
-    held.push(entry);
-    res.on('close', () => {
-      held = held.filter((h) => h !== entry);
-    });
-    hold.arrived(call);
-  }
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      send(res, { status: 500, body: { message: `simulator error: ${String(err)}`, code: 0 } });
-    });
+  type Call = { -readonly [K in keyof RecordedCall]: RecordedCall[K] } & { params: string[] };
+  const sim = await startSimServer<Call>({
+    prefix: API_PREFIX,
+    record(req: SimRequest): Call {
+      const api = new URL(req.url, 'http://local').pathname.startsWith(API_PREFIX);
+      const { route, params } = matchRoute(req.method, api ? req.path : '');
+      const body = req.body === undefined ? null : req.body;
+      const call = { method: req.method, path: req.path, url: req.url, route, headers: req.headers, body };
+      return Object.defineProperty({ ...call, status: 0, injected: false, held: false }, 'params', {
+        value: params,
+        enumerable: false,
+      }) as Call;
+    },
+    handle: (req, call) => dispatch(call, call.params, req.invalidJson),
+    answered(call, response, how) {
+      call.status = response.status;
+      if (how === 'injected') call.injected = true;
+      if (how === 'held') call.held = true;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  function releaseAll(): void {
-    const pending = held;
-    held = [];
-    for (const h of pending) if (!h.res.writableEnded && !h.res.destroyed) send(h.res, h.reply);
-  }
+  const { calls, releaseAll } = sim;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}${API_PREFIX}`,
+    baseUrl: `${sim.origin}${API_PREFIX}`,
     calls,
     messages: (channelId) => structuredClone(channels.get(channelId) ?? []),
     seedMessage(channelId, messageId, body = {}) {
@@ -353,29 +309,18 @@ export async function startDiscordSimulator(options: { botTokens: readonly strin
     expireInteraction(token) {
       interactionFor(token).expired = true;
     },
-    failNext(n, response, match = () => true) {
-      if (n > 0) faults.push({ remaining: n, response, match });
-    },
-    holdNext(predicate) {
-      let arrived!: (call: RecordedCall) => void;
-      const promise = new Promise<RecordedCall>((resolve) => (arrived = resolve));
-      holds.push({ predicate, arrived });
-      return { arrived: promise };
-    },
+    failNext: (n, response, match = () => true) => sim.failNext(match, n, response),
+    holdNext: (predicate) => sim.holdNext(predicate),
     releaseAll,
     reset() {
-      releaseAll();
-      calls.length = 0;
+      sim.reset();
       channels.clear();
       nonces.clear();
       interactions.clear();
-      faults = [];
-      holds = [];
     },
     async close() {
       releaseAll();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await sim.close();
     },
   };
 }
@@ -416,42 +361,4 @@ function hasContent(body: Record<string, unknown>): boolean {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function flatHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function parseBody(raw: string): { body: unknown; invalid: boolean } {
-  if (raw === '') return { body: null, invalid: false };
-  try {
-    return { body: JSON.parse(raw) as unknown, invalid: false };
-  } catch {
-    return { body: raw, invalid: true };
-  }
-}
-
-function send(res: ServerResponse, reply: SimResponse): void {
-  if (res.writableEnded || res.destroyed) return;
-  const isText = typeof reply.body === 'string';
-  const payload =
-    reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    ...(payload !== '' ? { 'content-type': isText ? 'text/plain' : 'application/json' } : {}),
-    ...reply.headers,
-  });
-  res.end(payload);
 }

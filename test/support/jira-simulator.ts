@@ -6,9 +6,6 @@
  *
  * Also exports {@link buildIssueUpdatedPayload}, a realistic `jira:issue_updated` webhook body.
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   createQueryStringHash,
   decodeSymmetric,
@@ -16,6 +13,8 @@ import {
   getAlgorithm,
   SymmetricAlgorithm,
 } from 'atlassian-jwt';
+import type { SimRequest, SimResponse } from './sim-core';
+import { startSimServer } from './sim-core';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -208,12 +207,6 @@ const PROPERTY_JQL =
 // ---------------------------------------------------------------------------------------------------------------
 // State and REST handlers
 // ---------------------------------------------------------------------------------------------------------------
-
-interface SimResponse {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 interface RequestContext {
   method: string;
@@ -808,16 +801,10 @@ function connectJwtProblem(
 // Server, recording, faults
 // ---------------------------------------------------------------------------------------------------------------
 
-type Fault =
-  | { kind: 'fail'; match: CallMatch; remaining: number; spec: FailSpec }
-  | { kind: 'delay'; match: CallMatch; remaining: number; ms: number }
-  | { kind: 'hold'; match: CallMatch; remaining: number };
-
-interface Held {
-  res: ServerResponse;
-  call: RecordedCall;
-  answer: SimResponse;
-}
+const toPredicate =
+  (match: CallMatch) =>
+  (call: RecordedCall): boolean =>
+    matches(match, call.method, call.path);
 
 function matches(match: CallMatch, method: string, path: string): boolean {
   return (
@@ -826,132 +813,50 @@ function matches(match: CallMatch, method: string, path: string): boolean {
   );
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new Error('body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, call: RecordedCall, answer: SimResponse): void {
-  call.status = answer.status;
-  if (res.destroyed || res.writableEnded) return;
-  const hasBody = answer.body !== undefined && answer.status !== 204;
-  res.writeHead(answer.status, {
-    ...(hasBody ? { 'content-type': 'application/json;charset=UTF-8' } : {}),
-    ...answer.headers,
-  });
-  res.end(hasBody ? JSON.stringify(answer.body) : undefined);
-}
-
 /** Starts a simulator on 127.0.0.1 with a free port. Call `close()` when done. */
 export async function startJiraSimulator(options: JiraSimulatorOptions): Promise<JiraSimulator> {
   const appKey = options.appKey ?? 'issue-sync';
   const contextPath = (options.contextPath ?? '').replace(/\/+$/, '');
   let baseUrl = '';
   let state = new JiraState(() => baseUrl);
-  const calls: RecordedCall[] = [];
-  let faults: Fault[] = [];
-  let held: Held[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let closed = false;
+  const problems = new WeakMap<RecordedCall, string | null>();
 
-  const takeFault = <K extends Fault['kind']>(
-    kind: K,
-    method: string,
-    path: string
-  ): Extract<Fault, { kind: K }> | undefined => {
-    const fault = faults.find((f) => f.kind === kind && f.remaining > 0 && matches(f.match, method, path));
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    faults = faults.filter((f) => f.remaining > 0);
-    return fault as Extract<Fault, { kind: K }>;
-  };
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const rawUrl = req.url ?? '/';
-    const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(rawUrl, 'http://local');
-    const path = url.pathname.startsWith(contextPath) ? url.pathname.slice(contextPath.length) || '/' : url.pathname;
-    const text = await readBody(req).catch(() => null);
-    let body: unknown = undefined;
-    let badJson = false;
-    if (text) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        badJson = true;
-        body = text;
-      }
-    }
-    const problem = connectJwtProblem(method, rawUrl, req.headers.authorization, {
-      sharedSecret: options.sharedSecret,
-      appKey,
-      baseUrl,
-    });
-    const call: RecordedCall = {
-      method,
-      path,
-      query: Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'jwt')),
-      body,
-      time: Date.now(),
-      authorized: problem === null,
-    };
-    calls.push(call);
-
-    if (text === null) return send(res, call, jiraError(413, 'Request body too large'));
-    if (problem !== null) return send(res, call, jiraError(401, problem));
-    const fail = takeFault('fail', method, path);
-    if (fail) {
-      const failBody = fail.spec.body ?? { errorMessages: [`Simulated HTTP ${fail.spec.status}`], errors: {} };
-      return send(res, call, { status: fail.spec.status, body: failBody, headers: fail.spec.headers });
-    }
-    const delay = takeFault('delay', method, path);
-    if (delay) await sleep(delay.ms);
-    if (closed) return;
-    const answer = badJson
-      ? jiraError(400, 'Unexpected character in request body')
-      : safeHandle(state, method, path, url, body);
-    if (takeFault('hold', method, path)) {
-      const entry: Held = { res, call, answer };
-      held.push(entry);
-      res.on('close', () => {
-        held = held.filter((h) => h !== entry);
+  const sim = await startSimServer<RecordedCall>({
+    prefix: contextPath,
+    maxBodyBytes: MAX_BODY_BYTES,
+    contentType: 'application/json;charset=UTF-8',
+    record(req: SimRequest): RecordedCall {
+      const problem = connectJwtProblem(req.method, req.url, req.headers.authorization, {
+        sharedSecret: options.sharedSecret,
+        appKey,
+        baseUrl,
       });
-      return;
-    }
-    send(res, call, answer);
-  };
-
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
-    });
+      const call: RecordedCall = {
+        method: req.method,
+        path: req.path,
+        query: Object.fromEntries([...req.query].filter(([k]) => k !== 'jwt')),
+        body: req.body,
+        time: Date.now(),
+        authorized: problem === null,
+      };
+      problems.set(call, problem);
+      return call;
+    },
+    preflight(req, call) {
+      if (req.raw === null) return jiraError(413, 'Request body too large');
+      const problem = problems.get(call);
+      return problem ? jiraError(401, problem) : undefined;
+    },
+    handle: (req) =>
+      req.invalidJson
+        ? jiraError(400, 'Unexpected character in request body')
+        : safeHandle(state, req.method, req.path, req.query, req.body),
+    answered(call, response, how) {
+      if (how !== 'held') call.status = response.status;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${contextPath}`;
-
-  const releaseAll = (): void => {
-    const toSend = held;
-    held = [];
-    for (const h of toSend) send(h.res, h.call, h.answer);
-  };
+  baseUrl = `${sim.origin}${contextPath}`;
+  const { calls, releaseAll } = sim;
 
   return {
     baseUrl,
@@ -980,37 +885,34 @@ export async function startJiraSimulator(options: JiraSimulatorOptions): Promise
       if (!Number.isInteger(n) || n < 1) throw new Error('search page size must be a positive integer');
       state.searchPageSize = n;
     },
-    failNext: (match, n, spec) => {
-      faults.push({ kind: 'fail', match, remaining: n, spec });
-    },
-    delayNext: (match, ms, n = 1) => {
-      faults.push({ kind: 'delay', match, remaining: n, ms });
-    },
+    failNext: (match, n, spec) =>
+      sim.failNext(toPredicate(match), n, {
+        status: spec.status,
+        headers: spec.headers,
+        body: spec.body ?? { errorMessages: [`Simulated HTTP ${spec.status}`], errors: {} },
+      }),
+    delayNext: (match, ms, n = 1) => sim.delayNext(toPredicate(match), n, ms),
     holdNext: (match, n = 1) => {
-      faults.push({ kind: 'hold', match, remaining: n });
+      sim.holdNext(toPredicate(match), n);
     },
     releaseAll,
     reset: () => {
-      releaseAll();
+      sim.reset();
       state = new JiraState(() => baseUrl);
-      calls.length = 0;
-      faults = [];
     },
-    close: async () => {
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const h of held) h.res.destroy();
-      held = [];
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => sim.close(),
   };
 }
 
-function safeHandle(state: JiraState, method: string, path: string, url: URL, body: unknown): SimResponse {
+function safeHandle(
+  state: JiraState,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  body: unknown
+): SimResponse {
   try {
-    return state.handle({ method, path, query: url.searchParams, body });
+    return state.handle({ method, path, query, body });
   } catch {
     return jiraError(500, 'Simulator error');
   }
