@@ -51,6 +51,12 @@ const DEFAULTS: { [K in Name]: (...args: Parameters<Activities[K]>) => ReturnTyp
     Promise.resolve({ id: '10000', key: 'APP-9', title: 't', description: null, url: 'https://jira.example' }),
   discordRefreshAlert: () => Promise.resolve(),
   discordPostReply: () => Promise.resolve({ messageId: 'reply-1', alreadySent: false }),
+  discordPostAlert: () => Promise.resolve({ messageId: 'alert-1', alreadySent: false }),
+  discordEditOriginal: () => Promise.resolve({ messageId: 'original-1', ephemeral: false }),
+  discordSendFollowup: () => Promise.resolve({ alreadySent: false, linkingConfigured: true }),
+  trackerRecordChatMessage: () => Promise.resolve({ chatMessageId: 1 }),
+  trackerResolveChatIdentity: () => Promise.resolve({ userId: null }),
+  trackerCheckChatAction: () => Promise.resolve({ ok: true, organizationId: 1 }),
 };
 
 const fakes = Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, jest.fn()])) as unknown as Fakes;

@@ -44,9 +44,11 @@ test('there are recorded histories for every workflow type', () => {
   expect([...types].sort()).toEqual(
     [
       'createJiraIssue',
+      'discordInteraction',
       'groupUpdate',
       'jiraIssueUpdated',
       'linkJiraIssue',
+      'postDiscordAlert',
       'syncAssigneeToJira',
       'syncCommentToJira',
       'syncStatusToJira',
