@@ -283,7 +283,8 @@ export async function startDiscordSimulator(options: { botTokens: readonly strin
       if (how === 'held') call.held = true;
     },
   });
-  const { calls, releaseAll } = sim;
+  const { calls } = sim;
+  const releaseAll = (): void => sim.releaseAll();
 
   return {
     baseUrl: `${sim.origin}${API_PREFIX}`,

@@ -856,7 +856,8 @@ export async function startJiraSimulator(options: JiraSimulatorOptions): Promise
     },
   });
   baseUrl = `${sim.origin}${contextPath}`;
-  const { calls, releaseAll } = sim;
+  const { calls } = sim;
+  const releaseAll = (): void => sim.releaseAll();
 
   return {
     baseUrl,
