@@ -6,11 +6,12 @@
  * No secrets here: an interaction's token stays in Postgres (`discord_interactions`) and only its id travels.
  */
 import { defineSignal } from '@temporalio/workflow';
+import type { ResolveTarget } from '../domain/requests';
 
 /** What a person asked for on a chat message, as the domain sees it. */
 export type ChatAction =
   | { readonly kind: 'assign'; readonly value: string }
-  | { readonly kind: 'resolve'; readonly value: 'immediately' | 'inNextRelease' | 'inCurrentRelease' }
+  | { readonly kind: 'resolve'; readonly value: ResolveTarget }
   | { readonly kind: 'unresolve' }
   | { readonly kind: 'mark_ongoing' }
   | { readonly kind: 'archive' };

@@ -16,6 +16,7 @@ import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@te
 import type { ChangeNotice } from '../activities/chat/wording';
 import type { FollowupContent } from '../activities/discord/interaction';
 import type { ApplyResult, AssigneeChoice, ChangeSource, GroupChange, Outcome, StatusRequest } from '../domain/model';
+import { parseAssigneeValue, resolveStrategyOf } from '../domain/requests';
 import type { ChatAction, ChatActionResult, DiscordInteractionInput } from './chat-contracts';
 import { identityLinkedSignal } from './chat-contracts';
 import { outboundKinds, pushToLinkedIssues } from './jira-push';
@@ -31,24 +32,15 @@ export type MappedAction =
   | { readonly ok: true; readonly assignee?: AssigneeChoice; readonly status?: StatusRequest }
   | { readonly ok: false; readonly reason: string };
 
-const RESOLVE_STRATEGY = {
-  immediately: 'resolve',
-  inNextRelease: 'resolve_next_release',
-  inCurrentRelease: 'resolve_current_release',
-} as const;
-
 /** ChatAction → AssigneeChoice / StatusRequest (assign values: `user:<id>`, `team:<id>`, `none`). */
 export function mapAction(action: ChatAction): MappedAction {
   switch (action.kind) {
     case 'assign': {
-      if (action.value === 'none') return { ok: true, assignee: { kind: 'none' } };
-      const m = /^(user|team):([1-9][0-9]{0,15})$/.exec(action.value);
-      const id = m ? Number(m[2]) : NaN;
-      if (!m || !Number.isSafeInteger(id)) return { ok: false, reason: 'invalid assignee value' };
-      return { ok: true, assignee: m[1] === 'user' ? { kind: 'user', userId: id } : { kind: 'team', teamId: id } };
+      const assignee = parseAssigneeValue(action.value);
+      return assignee ? { ok: true, assignee } : { ok: false, reason: 'invalid assignee value' };
     }
     case 'resolve': {
-      const strategy = Object.hasOwn(RESOLVE_STRATEGY, action.value) ? RESOLVE_STRATEGY[action.value] : undefined;
+      const strategy = resolveStrategyOf(action.value);
       if (!strategy) return { ok: false, reason: 'invalid resolve value' };
       return { ok: true, status: { target: 'resolved', strategy } };
     }

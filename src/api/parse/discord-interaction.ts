@@ -6,6 +6,8 @@
  * Message components carry `custom_id = <action>:<groupId>`; {@link parseComponent} turns it (and the select's
  * value) into a dialog to open, a state change (the domain's ChatAction), or the reason it is neither.
  */
+import { parseAssigneeValue, resolveStrategyOf } from '../../domain/requests';
+import type { ResolveTarget } from '../../domain/requests';
 import { z } from 'zod';
 import type { InvalidReason } from '../../activities/discord/dialogs';
 import type { ChatAction } from '../../workflows/chat-contracts';
@@ -82,8 +84,6 @@ export function peekApplicationId(rawBody: Buffer): string | null {
 }
 
 const GROUP_ID = /^[1-9]\d{0,15}$/;
-const RESOLVE_VALUES = ['immediately', 'inNextRelease', 'inCurrentRelease'] as const;
-const ASSIGN_VALUE = /^(?:(?:user|team):[1-9]\d{0,15}|none)$/;
 
 /** `<action>:<groupId>` (+ the select's first value) → what to do. Pure. */
 export function parseComponent(customId: string, values: readonly string[] = []): ComponentRequest {
@@ -101,14 +101,13 @@ export function parseComponent(customId: string, values: readonly string[] = [])
     case 'resolve_dialog':
       return { kind: 'dialog', dialog: 'resolve', groupId };
     case 'assign':
-      if (value === undefined || !ASSIGN_VALUE.test(value)) return { kind: 'invalid', reason: 'bad_value' };
+      if (value === undefined || !parseAssigneeValue(value)) return { kind: 'invalid', reason: 'bad_value' };
       return { kind: 'change', action: { kind: 'assign', value }, groupId };
     case 'resolve': {
       // A one-click "Resolve" button (projects without releases) has no value: resolve immediately.
       const target = value ?? 'immediately';
-      const known = RESOLVE_VALUES.find((v) => v === target);
-      if (!known) return { kind: 'invalid', reason: 'bad_value' };
-      return { kind: 'change', action: { kind: 'resolve', value: known }, groupId };
+      if (!resolveStrategyOf(target)) return { kind: 'invalid', reason: 'bad_value' };
+      return { kind: 'change', action: { kind: 'resolve', value: target as ResolveTarget }, groupId };
     }
     case 'unresolve':
       return { kind: 'change', action: { kind: 'unresolve' }, groupId };

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { invalidAssignee } from '../../activities/tracker/group-change';
 import type { AssigneeChoice, ChangeSource, StatusRequest, StatusTarget } from '../../domain/model';
+import { parseAssigneeValue } from '../../domain/requests';
 import { groupUpdate } from '../../workflows/group-update';
 import { apiWorkflowId } from '../../workflows/ids';
 import type { GroupUpdateInput, GroupUpdateResult } from '../../workflows/shared';
@@ -14,15 +15,11 @@ import { InputError } from '../errors';
 import type { ServiceDeps } from './deps';
 import { groupOr404 } from './groups';
 
-/** `user:<id>`, `team:<id>`; `none` or null unassigns. */
-export const ASSIGNEE_VALUE = /^(user|team):([1-9]\d{0,15})$/;
-
 /** An assignee as requests spell it → the domain's choice; anything else is a 400 naming `field`. */
 export function assigneeFromValue(value: string | null, field = 'assignedTo'): AssigneeChoice {
-  if (value === null || value === 'none') return { kind: 'none' };
-  const m = ASSIGNEE_VALUE.exec(value);
-  if (!m) throw new InputError(`${field}: must be user:<id>, team:<id> or null`);
-  return m[1] === 'user' ? { kind: 'user', userId: Number(m[2]) } : { kind: 'team', teamId: Number(m[2]) };
+  const choice = parseAssigneeValue(value);
+  if (!choice) throw new InputError(`${field}: must be user:<id>, team:<id> or null`);
+  return choice;
 }
 
 export interface StatusOptions {
