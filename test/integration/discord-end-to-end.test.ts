@@ -14,15 +14,13 @@ import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import type { ChatActionResult } from '../../src/workflows/chat-contracts';
 import type { DiscordSimulator } from '../support/discord-simulator';
-import { startDiscordSimulator } from '../support/discord-simulator';
 import { componentInteraction, createDiscordSigner } from '../support/discord-signing';
 import type { DiscordWorld } from '../support/discord-world';
 import { ALERT, APPLICATION, BOT_TOKEN, CHANNEL, GUILD, JANE_DISCORD, seedDiscord } from '../support/discord-world';
 import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
-import { CLIENT_KEY, SHARED_SECRET, seedWorld } from '../support/jira-world';
+import { seedWorld } from '../support/jira-world';
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useChatSuite } from '../support/chat-suite';
 
 jest.setTimeout(90_000);
 
@@ -33,20 +31,12 @@ let jira: JiraSimulator;
 let discord: DiscordSimulator;
 let w: DiscordWorld;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  discord = await startDiscordSimulator({ botTokens: [BOT_TOKEN] });
-  stack = await startStack({ discordApiBaseUrl: discord.baseUrl });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await discord?.close();
+const suite = useChatSuite({ botToken: BOT_TOKEN });
+
+beforeAll(() => {
+  ({ stack, jira, discord } = suite);
 });
 beforeEach(async () => {
-  jira.reset();
-  discord.reset();
-  await truncateAll(stack.db);
   w = await seedDiscord(stack.db, discord, await seedWorld(stack.db, jira));
   await stack
     .db('integrations')

@@ -9,22 +9,12 @@ import { identityLinkedSignal } from '../../src/workflows/chat-contracts';
 import { verifyLinkToken } from '../../src/domain/link-token';
 import { SA } from '../../src/workflows/shared';
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useChatSuite } from '../support/chat-suite';
 import type { DiscordSimulator, SimInteraction } from '../support/discord-simulator';
-import { startDiscordSimulator } from '../support/discord-simulator';
 import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import { kill, spawnWorker } from '../support/worker-child';
-import {
-  CLIENT_KEY,
-  JANE,
-  SHARED_SECRET,
-  delivery,
-  historyText,
-  recordHistory,
-  seedWorld,
-} from '../support/jira-world';
+import { JANE, delivery, historyText, recordHistory, seedWorld } from '../support/jira-world';
 import { seedJiraIssue } from '../support/outbound-world';
 import type { DiscordWorld, StartedInteraction } from '../support/discord-world';
 import {
@@ -47,20 +37,12 @@ let jira: JiraSimulator;
 let discord: DiscordSimulator;
 let w: DiscordWorld;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  discord = await startDiscordSimulator({ botTokens: [BOT_TOKEN] });
-  stack = await startStack({ discordApiBaseUrl: discord.baseUrl, worker: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await discord?.close();
+const suite = useChatSuite({ botToken: BOT_TOKEN, worker: false });
+
+beforeAll(() => {
+  ({ stack, jira, discord } = suite);
 });
 beforeEach(async () => {
-  jira.reset();
-  discord.reset();
-  await truncateAll(stack.db);
   const base = await seedWorld(stack.db, jira, { emailScope: true });
   await seedJiraIssue(stack.db, jira, base);
   jira.addUser({ accountId: JANE.accountId, displayName: JANE.displayName, email: JANE.email, emailVisible: true });

@@ -4,24 +4,14 @@
  * accepted the reply; a new worker finishes the workflow with no duplicate rows and no second message.
  */
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
+import { useChatSuite } from '../support/chat-suite';
 import type { DiscordSimulator } from '../support/discord-simulator';
-import { rateLimited, startDiscordSimulator } from '../support/discord-simulator';
+import { rateLimited } from '../support/discord-simulator';
 import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
 import * as fx from '../support/fixtures';
 import { kill, spawnWorker } from '../support/worker-child';
 import type { World } from '../support/jira-world';
-import {
-  CLIENT_KEY,
-  JANE,
-  SHARED_SECRET,
-  delivery,
-  issuePayload,
-  resultOf,
-  seedWorld,
-  sendWebhook,
-} from '../support/jira-world';
+import { JANE, delivery, issuePayload, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
 
 const BOT_TOKEN = 'discord-bot-token-for-tests';
 const CHANNEL = '1100000000000000001';
@@ -32,20 +22,12 @@ let jira: JiraSimulator;
 let discord: DiscordSimulator;
 let w: World;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  discord = await startDiscordSimulator({ botTokens: [BOT_TOKEN] });
-  stack = await startStack({ discordApiBaseUrl: discord.baseUrl, worker: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await discord?.close();
+const suite = useChatSuite({ botToken: BOT_TOKEN, worker: false });
+
+beforeAll(() => {
+  ({ stack, jira, discord } = suite);
 });
 beforeEach(async () => {
-  jira.reset();
-  discord.reset();
-  await truncateAll(stack.db);
   w = await seedWorld(stack.db, jira);
   const discordId = await fx.insertDiscordIntegration(stack.db, {
     guildId: 'guild-1',
