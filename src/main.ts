@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const api = await startApi(runtimeConfig, { db, cache, connection, logger });
     const running = worker.run();
     log(`issue-sync is running.
-  API          ${api.url}  (webhooks: POST /webhooks/jira/issue-updated; health: /healthz, /readyz; metrics: /metrics)
+  API          ${api.url}  (webhooks: POST /webhooks/jira/issue-updated, /webhooks/discord/interactions; link page: /link/<token>; health: /healthz, /readyz; metrics: /metrics)
   Temporal     ${address}${devServer?.uiUrl ? `\n  Temporal UI  ${devServer.uiUrl}` : ''}
   Database     ${new URL(config.databaseUrl).pathname.slice(1)} on ${new URL(config.databaseUrl).host}
   Cache        ${cache.backend}${config.apiToken ? '' : '\n  Note: API_TOKEN is not set, so /api/* answers 503 until you set it.'}
