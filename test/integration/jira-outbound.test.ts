@@ -229,6 +229,8 @@ describe('validation', () => {
   test.each([
     [{}, '(body): give status and/or assignedTo'],
     [{ assignedTo: 'jane' }, 'assignedTo: must be user:<id>, team:<id> or null'],
+    [{ assignedTo: 'user:99999999999999999999' }, 'assignedTo: must be user:<id>, team:<id> or null'],
+    [{ status: 'resolved', actorUserId: 1e20 }, 'actorUserId:'],
     [{ status: 'done' }, 'status:'],
     [
       { status: 'unresolved', statusDetails: { inNextRelease: true } },
@@ -247,6 +249,8 @@ describe('validation', () => {
       `assignedTo: user ${stranger} is not a member of the group's organization`
     );
     expect((await api(stack.api, 'PUT', '/api/groups/99999', { status: 'resolved' })).status).toBe(404);
+    const huge = await api(stack.api, 'PUT', '/api/groups/99999999999999999999', { status: 'resolved' });
+    expect([huge.status, huge.body.error.message]).toEqual([400, 'id: must be a positive integer']);
   });
 });
 
