@@ -8,9 +8,28 @@
  * Every failure (including metadata or JWKS fetch failures) is a {@link SignatureError} (401) with a short reason
  * that never contains the token, key material or fetch internals.
  */
-import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { SignatureError } from '../errors';
+
+/**
+ * The JWS check is node:crypto's (RS256 only). jose 6 is ESM-only and jest's CommonJS registry (jest.config.js,
+ * not changed here) cannot load it, so this file does not import it; the checks are the ones jose's jwtVerify does.
+ */
+export interface JWK {
+  readonly kty?: string;
+  readonly kid?: string;
+  readonly n?: string;
+  readonly e?: string;
+  readonly endorsements?: unknown;
+  readonly [key: string]: unknown;
+}
+export type JWTPayload = Record<string, unknown> & {
+  iss?: string;
+  aud?: string | string[];
+  exp?: number;
+  nbf?: number;
+};
 
 export const TEAMS_ISSUER = 'https://api.botframework.com';
 export const TEAMS_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -76,7 +95,7 @@ export function createTeamsVerifier(options: TeamsVerifierOptions): TeamsVerifie
     if (!jwksUri) throw new Error('metadata without jwks_uri');
     const jwks = (await getJson(jwksUri)) as { keys?: unknown } | null;
     if (!jwks || !Array.isArray(jwks.keys)) throw new Error('jwks without keys');
-    const keys = jwks.keys.filter((k): k is JWK => typeof k === 'object' && k !== null);
+    const keys = jwks.keys.filter((k: unknown): k is JWK => typeof k === 'object' && k !== null);
     cache = { keys, fetchedAt: lastFetchAt };
     return cache;
   }
@@ -114,43 +133,59 @@ export function createTeamsVerifier(options: TeamsVerifierOptions): TeamsVerifie
     const channelId = typeof activity.channelId === 'string' ? activity.channelId : TEAMS_CHANNEL_ID;
     if (channelId !== TEAMS_CHANNEL_ID) throw new SignatureError('channel is not msteams');
 
-    let signingJwk: JWK | undefined;
-    const getKey: JWTVerifyGetKey = async (header, flattened) => {
-      let keys: readonly JWK[];
-      try {
-        keys = await keysFor(header.kid);
-      } catch {
-        throw new SignatureError('signing keys unavailable');
-      }
-      const jwk = keys.find((k) => k.kid === header.kid);
-      if (!jwk) throw new SignatureError('unknown signing key');
-      const endorsements = (jwk as { endorsements?: unknown }).endorsements;
-      if (!Array.isArray(endorsements) || !endorsements.includes(channelId)) {
-        throw new SignatureError('signing key not endorsed for msteams');
-      }
-      signingJwk = jwk;
-      const { endorsements: _e, ...publicJwk } = jwk as JWK & { endorsements?: unknown };
-      void _e;
-      const set: JSONWebKeySet = { keys: [publicJwk] };
-      return createLocalJWKSet(set)(header, flattened);
-    };
-
+    const parts = token.split('.');
+    let header: { alg?: unknown; kid?: unknown };
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, getKey, {
-        algorithms: ['RS256'],
-        issuer: TEAMS_ISSUER,
-        audience: options.appId,
-        clockTolerance: TEAMS_CLOCK_SKEW_SECONDS,
-        currentDate: new Date(now()),
-        requiredClaims: ['exp'],
-      }));
-    } catch (err) {
-      if (err instanceof SignatureError) throw err;
-      const code = (err as { code?: unknown }).code;
-      throw new SignatureError(typeof code === 'string' ? `token refused (${code})` : 'token refused');
+      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as JWTPayload;
+    } catch {
+      throw new SignatureError('malformed token');
     }
-    if (!signingJwk) throw new SignatureError('unknown signing key');
+    if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object' || Array.isArray(claims)) {
+      throw new SignatureError('malformed token');
+    }
+    if (header.alg !== 'RS256') throw new SignatureError('token algorithm not allowed (RS256 only)');
+    const kid = typeof header.kid === 'string' ? header.kid : undefined;
+    if (!kid) throw new SignatureError('token has no kid');
+
+    let keys: readonly JWK[];
+    try {
+      keys = await keysFor(kid);
+    } catch {
+      throw new SignatureError('signing keys unavailable');
+    }
+    const jwk = keys.find((k) => k.kid === kid);
+    if (!jwk) throw new SignatureError('unknown signing key');
+    if (!Array.isArray(jwk.endorsements) || !jwk.endorsements.includes(channelId)) {
+      throw new SignatureError('signing key not endorsed for msteams');
+    }
+    let publicKey: KeyObject;
+    try {
+      publicKey = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
+    } catch {
+      throw new SignatureError('unusable signing key');
+    }
+    const signature = Buffer.from(parts[2] ?? '', 'base64url');
+    const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
+    let ok = false;
+    try {
+      ok = verifySignature('RSA-SHA256', signed, publicKey, signature);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new SignatureError('bad token signature');
+
+    if (claims.iss !== TEAMS_ISSUER) throw new SignatureError('unexpected "iss" claim');
+    const aud = claims.aud;
+    const audOk = typeof aud === 'string' ? aud === options.appId : Array.isArray(aud) && aud.includes(options.appId);
+    if (!audOk) throw new SignatureError('unexpected "aud" claim');
+    const nowSec = now() / 1000;
+    if (typeof claims.exp !== 'number') throw new SignatureError('missing "exp" claim');
+    if (claims.exp + TEAMS_CLOCK_SKEW_SECONDS <= nowSec) throw new SignatureError('token expired ("exp")');
+    if (typeof claims.nbf === 'number' && claims.nbf - TEAMS_CLOCK_SKEW_SECONDS > nowSec) {
+      throw new SignatureError('token not yet valid ("nbf")');
+    }
     const claimed = claims['serviceurl'];
     if (typeof claimed !== 'string' || !sameServiceUrl(claimed, serviceUrl)) {
       throw new SignatureError('serviceurl claim does not match the activity');
