@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** Local Postgres used when DATABASE_URL is unset (an embedded database comes later, see README). */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/issue_sync';
 
+/** Bot Framework's own OpenID metadata document (reference §2.5). */
+export const DEFAULT_TEAMS_OPENID_METADATA_URL = 'https://login.botframework.com/v1/.well-known/openidconfiguration';
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
@@ -13,6 +16,12 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   API_TOKEN: z.string().min(1).optional(),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
+  /** The bot's Microsoft App ID: the `aud` every inbound Bot Framework token must carry. */
+  TEAMS_APP_ID: z.string().min(1).optional(),
+  /** OpenID metadata document whose `jwks_uri` lists the keys that sign inbound Bot Framework tokens. */
+  TEAMS_OPENID_METADATA_URL: z.string().url().default(DEFAULT_TEAMS_OPENID_METADATA_URL),
+  /** Entra ID token endpoint for the bot's outbound calls (not read yet). */
+  TEAMS_TOKEN_URL: z.string().url().optional(),
   /** The address people reach this service at; account-link URLs start with it. Default: the API's own URL. */
   PUBLIC_URL: z.string().url().optional(),
   /** HMAC key of account-link tokens (at least 32 characters). `npm start` generates one under DATA_DIR. */
@@ -38,6 +47,11 @@ export interface Config {
   };
   readonly apiToken: string | undefined;
   readonly discord: { readonly apiBaseUrl: string };
+  readonly teams: {
+    readonly appId: string | undefined;
+    readonly openIdMetadataUrl: string;
+    readonly tokenUrl: string | undefined;
+  };
   /** PUBLIC_URL without a trailing slash, or undefined (then the API's own URL). */
   readonly publicUrl: string | undefined;
   readonly linkSecret: string | undefined;
@@ -72,6 +86,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     apiToken: e.API_TOKEN,
     discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
+    teams: Object.freeze({
+      appId: e.TEAMS_APP_ID,
+      openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
+      tokenUrl: e.TEAMS_TOKEN_URL,
+    }),
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     linkSecret: e.LINK_SECRET,
     logLevel: e.LOG_LEVEL,

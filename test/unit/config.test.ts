@@ -2,7 +2,7 @@
  * The environment contract (SPEC §7): defaults, empty strings as unset, overrides, one error listing every
  * problem, and a frozen result. loadConfig is always given an explicit env, never the real process.env.
  */
-import { DEFAULT_DATABASE_URL, loadConfig } from '../../src/config';
+import { DEFAULT_DATABASE_URL, DEFAULT_TEAMS_OPENID_METADATA_URL, loadConfig } from '../../src/config';
 
 function configError(env: NodeJS.ProcessEnv): Error {
   try {
@@ -36,6 +36,28 @@ describe('loadConfig defaults', () => {
 
   it('When DISCORD_API_BASE_URL is unset, Then it is Discord v10', () => {
     expect(config.discord.apiBaseUrl).toBe('https://discord.com/api/v10');
+  });
+
+  it("When the TEAMS_* variables are unset, Then the metadata URL is Bot Framework's and the rest undefined", () => {
+    expect(DEFAULT_TEAMS_OPENID_METADATA_URL).toBe('https://login.botframework.com/v1/.well-known/openidconfiguration');
+    expect(config.teams).toEqual({
+      appId: undefined,
+      openIdMetadataUrl: DEFAULT_TEAMS_OPENID_METADATA_URL,
+      tokenUrl: undefined,
+    });
+  });
+
+  it('When the TEAMS_* variables are set, Then config.teams carries them', () => {
+    const teams = loadConfig({
+      TEAMS_APP_ID: 'app-1',
+      TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4100/openid',
+      TEAMS_TOKEN_URL: 'http://127.0.0.1:4100/token',
+    }).teams;
+    expect(teams).toEqual({
+      appId: 'app-1',
+      openIdMetadataUrl: 'http://127.0.0.1:4100/openid',
+      tokenUrl: 'http://127.0.0.1:4100/token',
+    });
   });
 
   it('When LOG_LEVEL is unset, Then it is info', () => {
@@ -92,6 +114,9 @@ describe('loadConfig overrides', () => {
       TEMPORAL_UI_PORT: '9000',
       API_TOKEN: 'tok',
       DISCORD_API_BASE_URL: 'http://127.0.0.1:4000/api/v10',
+      TEAMS_APP_ID: 'bot-app',
+      TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4100/openid',
+      TEAMS_TOKEN_URL: 'http://127.0.0.1:4100/token',
       LOG_LEVEL: 'debug',
       HTTP_TIMEOUT_MS: '2500',
       WORKFLOW_BUNDLE_PATH: '/tmp/bundle.js',
@@ -104,6 +129,11 @@ describe('loadConfig overrides', () => {
       temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'sync-q', uiPort: 9000 },
       apiToken: 'tok',
       discord: { apiBaseUrl: 'http://127.0.0.1:4000/api/v10' },
+      teams: {
+        appId: 'bot-app',
+        openIdMetadataUrl: 'http://127.0.0.1:4100/openid',
+        tokenUrl: 'http://127.0.0.1:4100/token',
+      },
       logLevel: 'debug',
       httpTimeoutMs: 2500,
       workflowBundlePath: '/tmp/bundle.js',
@@ -143,6 +173,8 @@ describe('loadConfig errors', () => {
     ['HTTP_TIMEOUT_MS', 'ten'],
     ['REDIS_URL', 'redis cache'],
     ['DISCORD_API_BASE_URL', 'discord'],
+    ['TEAMS_OPENID_METADATA_URL', 'botframework'],
+    ['TEAMS_TOKEN_URL', 'token endpoint'],
     ['LOG_LEVEL', 'verbose'],
   ])('When %s is %j, Then loading fails naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(name);
@@ -155,6 +187,7 @@ describe('loadConfig result', () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.temporal)).toBe(true);
     expect(Object.isFrozen(config.discord)).toBe(true);
+    expect(Object.isFrozen(config.teams)).toBe(true);
   });
 
   it('When someone tries to change it, Then the assignment throws in strict mode and nothing changes', () => {
