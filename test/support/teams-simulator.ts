@@ -2,7 +2,7 @@
  * Microsoft Teams / Bot Framework simulator on the shared sim core: OpenID metadata + JWKS (keys endorsed for
  * `msteams`), the client-credentials token endpoint, and the Connector paths under `baseUrl` (the serviceUrl).
  */
-import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { startSimServer, type Match, type SimResponse } from './sim-core';
 
 export interface TeamsCall {
@@ -18,8 +18,8 @@ export interface TeamsCall {
 
 interface SimKey {
   readonly kid: string;
-  readonly privateKey: CryptoKey;
-  readonly jwk: JWK;
+  readonly privateKey: KeyObject;
+  readonly jwk: JsonWebKey;
   readonly endorsements: readonly string[];
 }
 
@@ -46,13 +46,14 @@ export async function startTeamsSimulator(opts: TeamsSimulatorOptions = {}) {
   const conversations = new Map<string, { params: unknown; activities: TeamsActivityRecord[] }>();
   const puts: Array<{ conversationId: string; activityId: string; body: unknown }> = [];
 
+  // RSA via node:crypto: jose 6 is ESM-only and jest's CommonJS registry cannot load it.
   async function newKey(endorsements: readonly string[]): Promise<SimKey> {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const kid = `sim-key-${++seq}`;
-    const jwk = { ...(await exportJWK(publicKey)), kid, kty: 'RSA', use: 'sig', alg: 'RS256' };
+    const jwk = { ...publicKey.export({ format: 'jwk' }), kid, kty: 'RSA', use: 'sig', alg: 'RS256' };
     const key = { kid, privateKey, jwk, endorsements };
     keys.push(key);
-    return key;
+    return Promise.resolve(key);
   }
   let current = await newKey(['msteams']);
 
@@ -158,7 +159,7 @@ export async function startTeamsSimulator(opts: TeamsSimulatorOptions = {}) {
     activities: (conversationId: string): readonly TeamsActivityRecord[] => conv(conversationId).activities,
     conversation: (conversationId: string): unknown => conversations.get(conversationId)?.params,
     puts: (): readonly { conversationId: string; activityId: string; body: unknown }[] => puts,
-    async signActivityToken(claims: {
+    signActivityToken(claims: {
       serviceUrl: string;
       aud: string;
       kid?: string;
@@ -167,14 +168,18 @@ export async function startTeamsSimulator(opts: TeamsSimulatorOptions = {}) {
     }): Promise<string> {
       const key = keys.find((k) => k.kid === (claims.kid ?? current.kid)) ?? current;
       const now = Math.floor(Date.now() / 1000);
-      return await new SignJWT({ serviceurl: claims.serviceUrl })
-        .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
-        .setIssuer(claims.iss ?? 'https://api.botframework.com')
-        .setAudience(claims.aud)
-        .setIssuedAt(now - 5)
-        .setNotBefore(now - 5)
-        .setExpirationTime(claims.exp ?? now + 3600)
-        .sign(key.privateKey);
+      const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const input = `${b64({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${b64({
+        serviceurl: claims.serviceUrl,
+        iss: claims.iss ?? 'https://api.botframework.com',
+        aud: claims.aud,
+        iat: now - 5,
+        nbf: now - 5,
+        exp: claims.exp ?? now + 3600,
+      })}`;
+      return Promise.resolve(
+        `${input}.${sign('RSA-SHA256', Buffer.from(input), key.privateKey).toString('base64url')}`
+      );
     },
     /** Adds a key to the JWKS with the given endorsements (default none); returns its kid. */
     async addKey(endorsements: readonly string[] = []): Promise<string> {
