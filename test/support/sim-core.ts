@@ -1,9 +1,10 @@
 /**
- * The shared core of the provider simulators (Jira, Discord, and Teams next): a real HTTP server on 127.0.0.1
+ * The shared core of the provider simulators (Jira, Discord, Teams): a real HTTP server on 127.0.0.1
  * (port 0), the raw body read with a size limit and parsed as JSON, every call recorded, and the faults tests
  * inject — N failures with a status and headers (no effect applied), delays, and held answers (the effect is
  * applied but the answer withheld until `releaseAll()` or the client goes away, as when a worker dies
- * mid-request). Each simulator keeps its own call record shape and routes; the core owns the plumbing.
+ * mid-request), plus routing by method + path pattern (`route`, `matchRoute`). Each simulator keeps its own call
+ * record shape and route table; the core owns the plumbing.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,6 +68,38 @@ export interface SimServer<C> {
   /** Releases held calls, forgets calls and pending faults. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** One route of a simulator: a method and an anchored path pattern whose groups become `params`. */
+export interface Route<H> {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handler: H;
+}
+
+export const route = <H>(method: string, pattern: RegExp, handler: H): Route<H> => ({ method, pattern, handler });
+
+/** `found` with the URI-decoded groups; `wrongMethod` when another method has this path; else `none`. */
+export type RouteMatch<H> =
+  | { readonly kind: 'found'; readonly handler: H; readonly params: string[] }
+  | { readonly kind: 'wrongMethod' }
+  | { readonly kind: 'none' };
+
+/** Routing by method + path pattern, shared by the simulators. */
+export function matchRoute<H>(routes: ReadonlyArray<Route<H>>, method: string, path: string): RouteMatch<H> {
+  let pathKnown = false;
+  for (const r of routes) {
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    pathKnown = true;
+    if (r.method === method) return { kind: 'found', handler: r.handler, params: m.slice(1).map(decodeURIComponent) };
+  }
+  return pathKnown ? { kind: 'wrongMethod' } : { kind: 'none' };
+}
+
+/** A JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
