@@ -136,6 +136,61 @@ describe('parseJiraBody reads own properties only', () => {
     expect(err.message).toMatch(/^changelog\.items\.0\.toString: /);
     expect(err.message).not.toContain('function');
   });
+
+  it.each([
+    ['fromString', '42'],
+    ['fromString', '{}'],
+    ['toString', '["a"]'],
+    ['toString', 'true'],
+  ])('When %s holds %s, Then a 400 names the item key', (key, value) => {
+    const err = thrown(() => text(withItem(`{"field":"assignee","${key}":${value}}`)));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(new RegExp(`^changelog\\.items\\.0\\.${key}: `));
+  });
+
+  it('When fromString/toString are null, Then the item is accepted (Jira sends null for an empty side)', () => {
+    const parsed = text(withItem('{"field":"assignee","fromString":null,"toString":null}'));
+    expect(planJiraDelivery(parsed).kind).toBe('run');
+  });
+
+  it.each(['constructor', 'valueOf', 'toString', '__proto__'])(
+    'When `%s` in issue.fields holds a number, an object or an array, Then the payload is accepted',
+    (key) => {
+      for (const value of ['42', '{"polluted":true}', '[1,2]', 'null']) {
+        const parsed = text(
+          withItem(
+            '{"field":"assignee"}',
+            `{"${key}":${value},"updated":"2024-05-01T12:00:00.000+0000","assignee":null}`
+          )
+        );
+        expect(planJiraDelivery(parsed)).toMatchObject({ kind: 'run', input: { assignee: null } });
+      }
+      expect(Object.prototype).not.toHaveProperty('polluted');
+    }
+  );
+
+  it('When issue.fields has a `__proto__` key carrying an assignee, Then it is not read as the assignee', () => {
+    const parsed = text(
+      withItem('{"field":"assignee"}', '{"__proto__":{"assignee":{"accountId":"evil"}},"updated":"2024-05-01"}')
+    );
+    const err = thrown(() => planJiraDelivery(parsed));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^issue\.fields\.assignee: required/);
+    expect(Object.prototype).not.toHaveProperty('assignee');
+  });
+
+  it('When an item has a `__proto__` key carrying its field, Then the item has no field: a 400 names it', () => {
+    const err = thrown(() => text(withItem('{"__proto__":{"field":"assignee"}}')));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^changelog\.items\.0\.field: /);
+    expect(Object.prototype).not.toHaveProperty('field');
+  });
+
+  it('When issue.fields has a `toString` key and a wrongly typed assignee, Then the 400 names the assignee', () => {
+    const err = thrown(() => text(withItem('{"field":"assignee"}', '{"toString":"x","assignee":"someone"}')));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^issue\.fields\.assignee: /);
+  });
 });
 
 describe('jiraDeliveryKey', () => {
