@@ -6,6 +6,9 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/issue_sy
 /** Bot Framework's own OpenID metadata document (reference §2.5). */
 export const DEFAULT_TEAMS_OPENID_METADATA_URL = 'https://login.botframework.com/v1/.well-known/openidconfiguration';
 
+/** Bot Framework's Entra ID token endpoint for a bot's own calls (multi-tenant bots). */
+export const DEFAULT_TEAMS_TOKEN_URL = 'https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token';
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
@@ -20,8 +23,10 @@ const envSchema = z.object({
   TEAMS_APP_ID: z.string().min(1).optional(),
   /** OpenID metadata document whose `jwks_uri` lists the keys that sign inbound Bot Framework tokens. */
   TEAMS_OPENID_METADATA_URL: z.string().url().default(DEFAULT_TEAMS_OPENID_METADATA_URL),
-  /** Entra ID token endpoint for the bot's outbound calls (not read yet). */
-  TEAMS_TOKEN_URL: z.string().url().optional(),
+  /** The bot's client secret (Entra ID client credentials) for its outbound Connector calls. */
+  TEAMS_APP_PASSWORD: z.string().min(1).optional(),
+  /** Entra ID token endpoint for the bot's outbound calls (client credentials). */
+  TEAMS_TOKEN_URL: z.string().url().default(DEFAULT_TEAMS_TOKEN_URL),
   /** The address people reach this service at; account-link URLs start with it. Default: the API's own URL. */
   PUBLIC_URL: z.string().url().optional(),
   /** HMAC key of account-link tokens (at least 32 characters). `npm start` generates one under DATA_DIR. */
@@ -50,7 +55,9 @@ export interface Config {
   readonly teams: {
     readonly appId: string | undefined;
     readonly openIdMetadataUrl: string;
-    readonly tokenUrl: string | undefined;
+    /** Secret: never logged, never in errors. */
+    readonly appPassword: string | undefined;
+    readonly tokenUrl: string;
   };
   /** PUBLIC_URL without a trailing slash, or undefined (then the API's own URL). */
   readonly publicUrl: string | undefined;
@@ -89,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     teams: Object.freeze({
       appId: e.TEAMS_APP_ID,
       openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
+      appPassword: e.TEAMS_APP_PASSWORD,
       tokenUrl: e.TEAMS_TOKEN_URL,
     }),
     publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),

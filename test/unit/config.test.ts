@@ -38,12 +38,13 @@ describe('loadConfig defaults', () => {
     expect(config.discord.apiBaseUrl).toBe('https://discord.com/api/v10');
   });
 
-  it("When the TEAMS_* variables are unset, Then the metadata URL is Bot Framework's and the rest undefined", () => {
+  it("When the TEAMS_* variables are unset, Then the metadata and token URLs are Bot Framework's and the rest undefined", () => {
     expect(DEFAULT_TEAMS_OPENID_METADATA_URL).toBe('https://login.botframework.com/v1/.well-known/openidconfiguration');
     expect(config.teams).toEqual({
       appId: undefined,
       openIdMetadataUrl: DEFAULT_TEAMS_OPENID_METADATA_URL,
-      tokenUrl: undefined,
+      appPassword: undefined,
+      tokenUrl: 'https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token',
     });
   });
 
@@ -52,10 +53,12 @@ describe('loadConfig defaults', () => {
       TEAMS_APP_ID: 'app-1',
       TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4100/openid',
       TEAMS_TOKEN_URL: 'http://127.0.0.1:4100/token',
+      TEAMS_APP_PASSWORD: 'pw-1',
     }).teams;
     expect(teams).toEqual({
       appId: 'app-1',
       openIdMetadataUrl: 'http://127.0.0.1:4100/openid',
+      appPassword: 'pw-1',
       tokenUrl: 'http://127.0.0.1:4100/token',
     });
   });
@@ -132,6 +135,7 @@ describe('loadConfig overrides', () => {
       teams: {
         appId: 'bot-app',
         openIdMetadataUrl: 'http://127.0.0.1:4100/openid',
+        appPassword: undefined,
         tokenUrl: 'http://127.0.0.1:4100/token',
       },
       logLevel: 'debug',
