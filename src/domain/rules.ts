@@ -4,22 +4,43 @@
 import type { ResolutionStrategy, StatusTarget } from './model';
 import { GroupStatus } from './model';
 
+/** 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the times whose ISO form has a 4-digit year (Postgres reads it). */
+const FIRST_4_DIGIT_YEAR_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LAST_4_DIGIT_YEAR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
- * Jira timestamps look like `2024-05-01T12:00:00.000+0000`; Date.parse wants `+00:00`.
- * Returns an ISO string, or null when absent or unreadable.
+ * A time in ms → its ISO string, or null when it is no Date (NaN, ±1e20, beyond ±8.64e15, where `toISOString`
+ * throws RangeError) or has no 4-digit year (`+010000-…`, which Postgres cannot read).
  */
-export function parseJiraTime(value: unknown): string | null {
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const normalized = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const ms = Date.parse(normalized);
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+function isoOrNull(ms: number): string | null {
+  if (!Number.isFinite(ms) || ms < FIRST_4_DIGIT_YEAR_MS || ms > LAST_4_DIGIT_YEAR_MS) return null;
+  return new Date(ms).toISOString();
 }
 
-/** The time an event describes: the issue snapshot's `fields.updated`, else the webhook `timestamp` (ms). */
+/**
+ * Jira timestamps look like `2024-05-01T12:00:00.000+0000`; Date.parse wants `+00:00`.
+ * Returns an ISO string, or null when absent, unreadable or outside years 0000-9999.
+ */
+export function parseJiraTime(value: unknown): string | null {
+  const ms = jiraTimeMs(value);
+  return ms === null ? null : isoOrNull(ms);
+}
+
+/** A Jira time as ms since the epoch, however far out; null when absent or unreadable. */
+export function jiraTimeMs(value: unknown): number | null {
+  if (typeof value !== 'string' || value.trim() === '') return null;
+  const ms = Date.parse(value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * The time an event describes: the issue snapshot's `fields.updated`, else the webhook `timestamp` (ms). Never
+ * throws: a timestamp that is no representable time is no time (null). The intake refuses such bodies first.
+ */
 export function eventTime(fieldsUpdated: unknown, timestampMs: unknown): string | null {
   const updated = parseJiraTime(fieldsUpdated);
   if (updated) return updated;
-  if (typeof timestampMs === 'number' && Number.isFinite(timestampMs)) return new Date(timestampMs).toISOString();
+  if (typeof timestampMs === 'number') return isoOrNull(timestampMs);
   return null;
 }
 

@@ -391,3 +391,95 @@ describe('planJiraDelivery', () => {
     });
   });
 });
+
+/**
+ * Hostile input (issue 12, holes 1, 3 and 4): everything that reaches a workflow id, a search attribute, a Postgres
+ * column or the watermark is refused at parse time with a 400 naming the field, never a 500 or a 503 later.
+ */
+describe('hostile input', () => {
+  const NOW = Date.parse('2026-12-07T09:00:00.000Z');
+  const DAY = 24 * 60 * 60 * 1000;
+  const parseAt = (value: unknown, now = NOW) => parseJiraBody(body(value), now);
+
+  it('When the webhook identifier is longer than 200 bytes, Then it is a 400 naming the header', () => {
+    const p = parse(payload());
+    const err = thrown(() => jiraDeliveryKey(p, 'x'.repeat(996)));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^X-Atlassian-Webhook-Identifier: /);
+    expect(thrown(() => jiraDeliveryKey(p, 'é'.repeat(101))).message).toMatch(/at most 200 bytes/);
+    expect(jiraDeliveryKey(p, 'x'.repeat(200))).toBe('x'.repeat(200));
+  });
+
+  it('When the webhook identifier has a control character, Then it is a 400 naming the header', () => {
+    expect(thrown(() => jiraDeliveryKey(parse(payload()), 'a\tb')).message).toMatch(/^X-Atlassian-Webhook-Identifier/);
+  });
+
+  it('When issue.key is longer than 255 characters, Then it is a 400 naming issue.key', () => {
+    const err = thrown(() => parse(payload({ issue: { id: '10042', key: 'K'.repeat(2048) } })));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe('issue.key: must be at most 255 characters');
+    expect(parse(payload({ issue: { id: '10042', key: 'K'.repeat(255) } })).issue.key).toHaveLength(255);
+  });
+
+  it('When issue.id is longer than 64 characters, Then it is a 400 naming issue.id', () => {
+    expect(thrown(() => parse(payload({ issue: { id: '1'.repeat(65), key: 'APP-1' } }))).message).toMatch(
+      /^issue\.id: /
+    );
+  });
+
+  it.each([
+    ['issue.key', { id: '10042', key: 'APP-1\u0000' }],
+    ['issue.id', { id: '100\u000042', key: 'APP-1' }],
+  ])('When %s contains a NUL character, Then it is a 400 naming it', (field, issue) => {
+    const err = thrown(() => parse(payload({ issue })));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(`${field}: must not contain control characters`);
+  });
+
+  it('When the assignee accountId or a changelog field contains NUL, Then it is a 400 naming it', () => {
+    const a = payload({ assignee: { accountId: 'acc\u0000' } });
+    expect(thrown(() => parse(a)).message).toBe('issue.fields.assignee.accountId: must not contain NUL characters');
+    const c = payload();
+    changelogOf(c).items[0]!.field = 'assignee\u0000';
+    expect(thrown(() => parse(c)).message).toBe('changelog.items.0.field: must not contain NUL characters');
+  });
+
+  it('When the previous key of a move contains a control character, Then it is a 400 naming it', () => {
+    const p = payload({ changedFields: ['Key'], from: { key: 'OLD-1\u0000' } });
+    expect(thrown(() => plan(p)).message).toMatch(/^changelog\.items\.0\.fromString: /);
+  });
+
+  it.each([1e20, -1e20, 8.64e15 + 1, 0, Date.parse('1999-12-31T23:59:59.999Z'), NOW + DAY + 1])(
+    'When timestamp is %p (without fields.updated), Then it is a 400 naming timestamp, not a RangeError',
+    (timestamp) => {
+      const p = payload({ timestamp });
+      delete fieldsOf(p).updated;
+      const err = thrown(() => parseAt(p));
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toMatch(/^timestamp: must lie between 2000-01-01 and one day after receipt/);
+    }
+  );
+
+  it.each([
+    '10000-01-01T00:00:00.000+0000',
+    '+010000-01-01T00:00:00.000Z',
+    '9999-12-31T00:00:00.000+0000',
+    '1999-12-31T23:59:59.999+0000',
+    new Date(NOW + DAY + 60_000).toISOString(),
+  ])('When fields.updated is %p, Then it is a 400 naming issue.fields.updated', (updated) => {
+    const p = payload({ timestamp: NOW });
+    fieldsOf(p).updated = updated;
+    const err = thrown(() => parseAt(p));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(
+      /^issue\.fields\.updated: must (lie between 2000-01-01 and one day after receipt|be a time)/
+    );
+  });
+
+  it('When the event times lie within a day after receipt, Then they are accepted (clock skew)', () => {
+    const ahead = new Date(NOW + DAY - 60_000).toISOString();
+    const p = payload({ updated: ahead, timestamp: NOW + DAY });
+    expect(planJiraDelivery(parseAt(p))).toMatchObject({ kind: 'run', input: { eventAt: ahead } });
+    expect(parseAt(payload({ updated: '2000-01-01T00:00:00.000Z' })).issue.key).toBe('APP-123');
+  });
+});

@@ -90,6 +90,21 @@ describe('eventTime', () => {
   it('When the timestamp is a numeric string, Then it is not accepted', () => {
     expect(eventTime(undefined, String(otherMs))).toBeNull();
   });
+
+  it.each([1e20, -1e20, 8.64e15 + 1, -8.64e15 - 1])(
+    'When the timestamp %p is no representable Date, Then it returns null instead of throwing RangeError',
+    (ms) => {
+      expect(() => eventTime(undefined, ms)).not.toThrow();
+      expect(eventTime(undefined, ms)).toBeNull();
+    }
+  );
+
+  it('When a time has no 4-digit year (Postgres cannot read `+010000-…`), Then it is no time', () => {
+    expect(eventTime('+010000-01-01T00:00:00.000Z', undefined)).toBeNull();
+    expect(eventTime(undefined, Date.UTC(10000, 0, 1))).toBeNull();
+    expect(parseJiraTime('10000-01-01')).toBeNull();
+    expect(eventTime('9999-12-31T23:59:59.999+0000', undefined)).toBe('9999-12-31T23:59:59.999Z');
+  });
 });
 
 describe('isStale', () => {
