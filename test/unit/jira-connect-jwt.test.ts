@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { SymmetricAlgorithm } from 'atlassian-jwt';
+import { encodeSymmetric, SymmetricAlgorithm } from 'atlassian-jwt';
 import { SignatureError } from '../../src/api/errors';
 import type { ConnectRequest, JiraSecretLookup } from '../../src/api/verify/jira-connect-jwt';
 import { verifyConnectJwt } from '../../src/api/verify/jira-connect-jwt';
-import { mintRs256, mintUnsignedNone, signConnectJwt } from '../support/jira-jwt';
+import { mintRs256, mintUnsignedNone, qshFor, signConnectJwt } from '../support/jira-jwt';
 
 const NOW_MS = 1_750_000_000_000;
 const NOW_S = NOW_MS / 1000;
@@ -187,6 +187,47 @@ describe('verifyConnectJwt: rejected requests', () => {
   it('rejects a token that expired more than 30 s ago', async () => {
     const token = signConnectJwt({ ...base, sharedSecret: SECRET, iat: NOW_S - 211, expSeconds: 180 });
     expect(await rejection(headerRequest(token))).toBe('JWT expired');
+  });
+
+  it('rejects an iat more than 30 s in the future (+1 hour, +10 years), and accepts one exactly 30 s ahead', async () => {
+    for (const ahead of [31, 3600, 10 * 365 * 86_400]) {
+      const token = signConnectJwt({ ...base, sharedSecret: SECRET, iat: NOW_S + ahead, expSeconds: 180 });
+      expect(await rejection(headerRequest(token))).toBe('iat in the future');
+    }
+    const edge = signConnectJwt({ ...base, sharedSecret: SECRET, iat: NOW_S + 30, expSeconds: 180 });
+    await expect(verifyConnectJwt(headerRequest(edge), lookupStub(), NOW_MS)).resolves.toMatchObject({
+      clientKey: CLIENT_KEY,
+    });
+  });
+
+  it('rejects a lifetime (exp - iat) beyond 10 minutes, and accepts exactly 10 minutes', async () => {
+    const long = signConnectJwt({ ...base, sharedSecret: SECRET, expSeconds: 601 });
+    expect(await rejection(headerRequest(long))).toBe('JWT lifetime too long');
+    const decade = signConnectJwt({ ...base, sharedSecret: SECRET, expSeconds: 10 * 365 * 86_400 });
+    expect(await rejection(headerRequest(decade))).toBe('JWT lifetime too long');
+    const edge = signConnectJwt({ ...base, sharedSecret: SECRET, expSeconds: 600 });
+    await expect(verifyConnectJwt(headerRequest(edge), lookupStub(), NOW_MS)).resolves.toMatchObject({
+      clientKey: CLIENT_KEY,
+    });
+  });
+
+  it('rejects, without iat, an exp more than 10 minutes ahead (10 years ahead included)', async () => {
+    const sign = (exp: number) =>
+      encodeSymmetric({ iss: CLIENT_KEY, exp, qsh: qshFor(METHOD, PATH) }, SECRET, SymmetricAlgorithm.HS256);
+    expect(await rejection(headerRequest(sign(NOW_S + 10 * 365 * 86_400)))).toBe('exp too far ahead');
+    expect(await rejection(headerRequest(sign(NOW_S + 631)))).toBe('exp too far ahead');
+    await expect(verifyConnectJwt(headerRequest(sign(NOW_S + 180)), lookupStub(), NOW_MS)).resolves.toMatchObject({
+      clientKey: CLIENT_KEY,
+    });
+  });
+
+  it('rejects an iat that is not a number', async () => {
+    const token = encodeSymmetric(
+      { iss: CLIENT_KEY, iat: String(NOW_S), exp: NOW_S + 180, qsh: qshFor(METHOD, PATH) },
+      SECRET,
+      SymmetricAlgorithm.HS256
+    );
+    expect(await rejection(headerRequest(token))).toBe('invalid iat');
   });
 
   it('rejects a token without exp', async () => {

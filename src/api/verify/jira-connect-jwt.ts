@@ -36,6 +36,12 @@ export interface VerifiedJira {
 /** Tokens whose `exp` lies at most this far in the past are still accepted (clock skew between Jira and us). */
 export const JIRA_JWT_SKEW_MS = 30_000;
 
+/**
+ * The longest life a token may claim (`exp - iat`, and `exp - now`). Jira issues webhook tokens that live
+ * 3 minutes; a token valid for hours or years is not Jira's and would be replayable for that long.
+ */
+export const JIRA_JWT_MAX_LIFETIME_S = 600;
+
 /** Longer tokens are rejected unparsed; a Connect JWT is a few hundred bytes. */
 const MAX_TOKEN_LENGTH = 8_192;
 
@@ -50,7 +56,8 @@ const ACCEPTED_ALG = SymmetricAlgorithm.HS256;
  * is exactly HS256 (`none`, HS384/512 and every RS* are refused, so a lifecycle token signed RS256 with a `kid`
  * cannot be replayed here, and no algorithm confusion is possible); the unverified `iss` names a known integration;
  * the HS256 signature verifies with that integration's shared secret (constant-time, by atlassian-jwt); `exp` is
- * present and not more than {@link JIRA_JWT_SKEW_MS} in the past; `qsh` equals the hash atlassian-jwt computes from
+ * present and not more than {@link JIRA_JWT_SKEW_MS} in the past, `iat` not more than that in the future, and the
+ * token lives at most {@link JIRA_JWT_MAX_LIFETIME_S} (`exp - iat`, and `exp` from now); `qsh` equals the hash atlassian-jwt computes from
  * method, path and sorted query without `jwt` (compared in constant time), which binds the token to this request.
  *
  * Every rejection throws {@link SignatureError} (→ 401) with a short reason that never contains the token, the
@@ -69,7 +76,7 @@ export async function verifyConnectJwt(
   const installed = await lookup(clientKey);
   if (installed == null) throw new SignatureError('unknown iss');
   const claims = verifySignature(token, installed.sharedSecret);
-  checkExpiry(claims, nowMs);
+  checkTimes(claims, nowMs);
   checkQueryStringHash(claims, req);
   return { integrationId: installed.integrationId, clientKey };
 }
@@ -121,11 +128,24 @@ function verifySignature(token: string, sharedSecret: string): Record<string, un
   return claims;
 }
 
-function checkExpiry(claims: Record<string, unknown>, nowMs: number): void {
+/**
+ * `exp` is present and not past (beyond the skew); `iat`, when present, is not in the future (beyond the skew);
+ * and the token does not live longer than Jira's do: `exp - iat` at most {@link JIRA_JWT_MAX_LIFETIME_S}, and
+ * `exp` at most that far ahead of now either way (a token without `iat` cannot claim a longer life).
+ */
+function checkTimes(claims: Record<string, unknown>, nowMs: number): void {
   const exp = claims['exp'];
   if (exp === undefined || exp === null) throw new SignatureError('missing exp');
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new SignatureError('invalid exp');
   if (nowMs > exp * 1000 + JIRA_JWT_SKEW_MS) throw new SignatureError('JWT expired');
+  const iat = claims['iat'];
+  if (iat !== undefined && iat !== null) {
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new SignatureError('invalid iat');
+    if (iat * 1000 > nowMs + JIRA_JWT_SKEW_MS) throw new SignatureError('iat in the future');
+    if (exp - iat > JIRA_JWT_MAX_LIFETIME_S) throw new SignatureError('JWT lifetime too long');
+  }
+  if (exp * 1000 > nowMs + JIRA_JWT_MAX_LIFETIME_S * 1000 + JIRA_JWT_SKEW_MS)
+    throw new SignatureError('exp too far ahead');
 }
 
 function checkQueryStringHash(claims: Record<string, unknown>, req: ConnectRequest): void {
