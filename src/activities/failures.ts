@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { HttpError, InvalidRequestError, NetworkError, UnexpectedBodyError } from '../http';
+import { HttpError, InvalidRequestError, NetworkError, ResponseTooLargeError, UnexpectedBodyError } from '../http';
 
 /** Failure types that retry policies and workflows match on. */
 export const FailureType = {
@@ -13,6 +13,10 @@ export const FailureType = {
   ClientError: 'ClientError',
   /** A 2xx whose body lacks what we need (e.g. JiraResponseError): asking again gets the same answer. */
   BadResponse: 'BadResponse',
+  /** A 3xx: redirects are never followed (they could carry a signed request to another origin). */
+  Redirect: 'Redirect',
+  /** Postgres refused a statement; the reason says `database error (<SQLSTATE>)`, never the SQL or its values. */
+  DatabaseError: 'DatabaseError',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -54,6 +58,14 @@ export function httpFailure(
       details: [{ system, status }],
     });
   }
+  if (status >= 300 && status < 400) {
+    return ApplicationFailure.create({
+      message: `${message} (a redirect, not followed)`,
+      type: FailureType.Redirect,
+      nonRetryable: true,
+      details: [{ system, status }],
+    });
+  }
   if (status >= 500 || status === 408) {
     return ApplicationFailure.retryable(message, status === 408 ? FailureType.Timeout : FailureType.ServerError);
   }
@@ -78,15 +90,25 @@ export function networkFailure(system: string, what: string, err: unknown): Appl
 }
 
 /**
- * Maps whatever a provider client threw to the failure a retry policy understands. A body of the wrong shape
- * (`BadResponse`) and a request the client refused to send (`BadRequest`, e.g. DiscordNonceError) are
- * non-retryable: a retry would meet the same answer. Anything else passes through unchanged.
+ * Maps whatever a provider client threw to the failure a retry policy understands. A body of the wrong shape or
+ * too large (`BadResponse`) and a request the client refused to send (`BadRequest`, e.g. DiscordNonceError) are
+ * non-retryable: a retry would meet the same answer. A Postgres error becomes {@link databaseFailure} (no SQL
+ * text). Anything else passes through unchanged.
  */
 export function toFailure(err: unknown): unknown {
   if (err instanceof HttpError) return httpFailure(err.system, err.what, err.status, err.retryAfter);
   if (err instanceof NetworkError) return networkFailure(err.system, err.what, err);
   if (err instanceof UnexpectedBodyError) {
     const details = [{ system: err.system, what: err.what, paths: err.paths }];
+    return ApplicationFailure.create({
+      message: err.message,
+      type: FailureType.BadResponse,
+      nonRetryable: true,
+      details,
+    });
+  }
+  if (err instanceof ResponseTooLargeError) {
+    const details = [{ system: err.system, what: err.what, limitBytes: err.limitBytes }];
     return ApplicationFailure.create({
       message: err.message,
       type: FailureType.BadResponse,
@@ -103,5 +125,32 @@ export function toFailure(err: unknown): unknown {
       details,
     });
   }
+  const db = databaseFailure(err);
+  if (db) return db;
   return err;
+}
+
+/** A Postgres error as pg reports it: a 5-character SQLSTATE `code` and a `severity`. */
+export function sqlStateOf(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { code, severity } = err as Error & { code?: unknown; severity?: unknown };
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof severity === 'string' ? code : undefined;
+}
+
+/**
+ * A Postgres error → a failure whose message is `database error (<SQLSTATE>)`. Knex puts the statement and its
+ * bound values into the error's message, and that message would otherwise become a delivery's reason and stay in
+ * the workflow history. A data exception (class 22, e.g. 22008 datetime out of range, 22021 a NUL byte) fails
+ * the same way on every retry, so it is non-retryable; any other class may pass (a lock, a serialization failure,
+ * a restart) and is retried. Undefined when `err` is no Postgres error.
+ */
+export function databaseFailure(err: unknown): ApplicationFailure | undefined {
+  const sqlState = sqlStateOf(err);
+  if (sqlState === undefined) return undefined;
+  return ApplicationFailure.create({
+    message: `database error (${sqlState})`,
+    type: FailureType.DatabaseError,
+    nonRetryable: sqlState.startsWith('22'),
+    details: [{ sqlState }],
+  });
 }

@@ -19,14 +19,26 @@ function unique<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];
 }
 
+/** What a database failure says: `database error (<SQLSTATE>)` (activities/failures.ts databaseFailure). */
+const DATABASE_REASON = /^database error \([0-9A-Z]{5}\)$/;
+
+/** A statement as knex puts it at the start of an error message (`update "x" set … - <pg message>`). */
+const SQL_TEXT = /^\s*(select|insert|update|delete|with|begin|commit|rollback|alter|create|drop|lock|truncate)\s/i;
+
 /**
  * A failure's message for a person: the innermost cause's (a failed push child wraps its activity's failure,
- * which wraps the provider's answer). Activity failures carry the provider's status, never secrets.
+ * which wraps the provider's answer). Activity failures carry the provider's status, never secrets. A database
+ * error never shows its text (knex puts the statement and its values into it): it reads `database error`, with
+ * the SQLSTATE when the activity said which.
  */
 export function failureReason(err: unknown): string {
   let e = err;
   while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const isDatabase = e instanceof ApplicationFailure && e.type === 'DatabaseError';
+  if (isDatabase && DATABASE_REASON.test(message)) return message;
+  if (isDatabase || SQL_TEXT.test(message)) return 'database error';
+  return message;
 }
 
 /** The failure type of a failed activity (ApplicationFailure.type), if any. */

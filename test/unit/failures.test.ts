@@ -5,11 +5,19 @@
  * The SDK keeps `nextRetryDelay` exactly as passed to ApplicationFailure.create (a Duration; a number means ms),
  * and failures.ts passes milliseconds, so the tests expect plain numbers of ms.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ensureApplicationFailure, RetryState } from '@temporalio/common';
+import { DatabaseError } from 'pg';
 import { FailureType, httpFailure, networkFailure, parseRetryAfter, toFailure } from '../../src/activities/failures';
 import { DiscordNonceError } from '../../src/activities/discord/client';
 import { JiraResponseError } from '../../src/activities/jira/errors';
-import { HttpError, InvalidRequestError, NetworkError, UnexpectedBodyError } from '../../src/http';
+import {
+  HttpError,
+  InvalidRequestError,
+  NetworkError,
+  ResponseTooLargeError,
+  UnexpectedBodyError,
+} from '../../src/http';
+import { failureReason } from '../../src/workflows/steps';
 
 const NOW = Date.parse('2024-05-01T12:00:00.000Z');
 
@@ -253,5 +261,79 @@ describe('parseRetryAfter rejects what is neither delta-seconds nor an HTTP-date
   });
   test('a garbage Retry-After on a 429 falls back to the default delay instead of retrying at once', () => {
     expect(httpFailure('Jira', 'x', 429, '-5').nextRetryDelay).toBe(30_000);
+  });
+});
+
+/**
+ * Issue 12, holes 4 and 9: a database error never becomes a reason with SQL text or values in it, a redirect is
+ * never retried (nor followed), and an oversized body is not asked for again.
+ */
+describe('hostile answers and database errors', () => {
+  const SQL =
+    'update "external_issues" set "assignee_updated_at" = $1 where "id" = $2 - ' +
+    'date/time field value out of range: "+010000-01-01T00:00:00.000Z"';
+
+  /** What knex rethrows for a statement Postgres refused: pg's DatabaseError, its message prefixed with the SQL. */
+  function knexDatabaseError(code: string): Error {
+    const err = new DatabaseError(SQL, 100, 'error') as DatabaseError & { code?: string; severity?: string };
+    err.code = code;
+    err.severity = 'ERROR';
+    return err;
+  }
+
+  /** How a workflow sees an activity that threw `err`. */
+  const asActivityFailure = (cause: Error) =>
+    new ActivityFailure(
+      'Activity task failed',
+      'trackerApplyInboundAssignee',
+      '1',
+      RetryState.MAXIMUM_ATTEMPTS_REACHED,
+      'w',
+      cause
+    );
+
+  it('When a Postgres error reaches toFailure, Then it says only "database error (SQLSTATE)"', () => {
+    const af = toFailure(knexDatabaseError('22008')) as ApplicationFailure;
+    expect(af).toBeInstanceOf(ApplicationFailure);
+    expect(af.message).toBe('database error (22008)');
+    expect(af.type).toBe(FailureType.DatabaseError);
+    expect(af.nonRetryable).toBe(true);
+    expect(JSON.stringify(af.details)).not.toMatch(/update|010000/);
+  });
+
+  it('When the Postgres error is not a data exception (a deadlock, a restart), Then it stays retryable', () => {
+    expect((toFailure(knexDatabaseError('40P01')) as ApplicationFailure).nonRetryable).toBe(false);
+    expect((toFailure(knexDatabaseError('57P01')) as ApplicationFailure).nonRetryable).toBe(false);
+  });
+
+  it('When an activity threw a raw Postgres error, Then the workflow reason is "database error", not the SQL', () => {
+    const reason = failureReason(asActivityFailure(ensureApplicationFailure(knexDatabaseError('22008'))));
+    expect(reason).toBe('database error');
+  });
+
+  it('When an activity mapped it with toFailure, Then the reason keeps the SQLSTATE', () => {
+    const af = toFailure(knexDatabaseError('22021')) as ApplicationFailure;
+    expect(failureReason(asActivityFailure(af))).toBe('database error (22021)');
+  });
+
+  it('When any failure message is SQL text, Then the reason is "database error"', () => {
+    expect(failureReason(asActivityFailure(ApplicationFailure.retryable(SQL, 'Error')))).toBe('database error');
+    expect(failureReason(asActivityFailure(ApplicationFailure.retryable('Jira user/email answered HTTP 503')))).toBe(
+      'Jira user/email answered HTTP 503'
+    );
+  });
+
+  it.each([301, 302, 307, 308])('When a provider answers %p, Then it is a non-retryable Redirect', (status) => {
+    const af = toFailure(new HttpError('Jira', 'issue/get', status, null, null)) as ApplicationFailure;
+    expect(af.type).toBe(FailureType.Redirect);
+    expect(af.nonRetryable).toBe(true);
+    expect(af.message).toBe(`Jira issue/get answered HTTP ${status} (a redirect, not followed)`);
+  });
+
+  it('When a body was too large to read, Then it is a non-retryable BadResponse saying so', () => {
+    const af = toFailure(new ResponseTooLargeError('Jira', 'issue/get', 5 * 1024 * 1024)) as ApplicationFailure;
+    expect(af.type).toBe(FailureType.BadResponse);
+    expect(af.nonRetryable).toBe(true);
+    expect(af.message).toBe('Jira issue/get answered a body larger than 5 MiB; it was not read');
   });
 });
