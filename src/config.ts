@@ -34,6 +34,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Per-call timeout for outbound HTTP (Jira, Discord), in milliseconds. */
   HTTP_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * Whether a Jira site's base_url may be plain http on a loopback host (127.0.0.1, ::1, localhost), for the
+   * simulators of tests and demos. Any other base_url must be https. Default: true unless NODE_ENV=production.
+   */
+  ALLOW_HTTP_LOOPBACK: z.enum(['true', 'false', '1', '0']).optional(),
   /** Prebundled workflow code for the worker (tests bundle once); unset: bundle src/workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** Where `npm start` keeps the dev server's SQLite file. */
@@ -64,6 +69,8 @@ export interface Config {
   readonly linkSecret: string | undefined;
   readonly logLevel: string;
   readonly httpTimeoutMs: number;
+  /** ALLOW_HTTP_LOOPBACK: a Jira base_url may be http on a loopback host. */
+  readonly allowHttpLoopback: boolean;
   readonly workflowBundlePath: string | undefined;
   readonly dataDir: string;
 }
@@ -103,6 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     linkSecret: e.LINK_SECRET,
     logLevel: e.LOG_LEVEL,
     httpTimeoutMs: e.HTTP_TIMEOUT_MS,
+    allowHttpLoopback:
+      e.ALLOW_HTTP_LOOPBACK === undefined
+        ? cleaned['NODE_ENV'] !== 'production'
+        : e.ALLOW_HTTP_LOOPBACK === 'true' || e.ALLOW_HTTP_LOOPBACK === '1',
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     dataDir: e.DATA_DIR,
   });

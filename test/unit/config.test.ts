@@ -140,6 +140,7 @@ describe('loadConfig overrides', () => {
       },
       logLevel: 'debug',
       httpTimeoutMs: 2500,
+      allowHttpLoopback: true,
       workflowBundlePath: '/tmp/bundle.js',
       dataDir: '/var/lib/issue-sync',
     });
@@ -213,5 +214,24 @@ describe('whitespace and ranges', () => {
   });
   test('When TEMPORAL_UI_PORT is out of range, Then loading fails naming it', () => {
     expect(() => loadConfig({ TEMPORAL_UI_PORT: '-5' })).toThrow(/TEMPORAL_UI_PORT/);
+  });
+});
+
+describe('ALLOW_HTTP_LOOPBACK', () => {
+  it('When unset, Then http on loopback is allowed, except with NODE_ENV=production', () => {
+    expect(loadConfig({}).allowHttpLoopback).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).allowHttpLoopback).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).allowHttpLoopback).toBe(false);
+  });
+
+  it('When set, Then it wins over NODE_ENV', () => {
+    expect(loadConfig({ ALLOW_HTTP_LOOPBACK: 'false' }).allowHttpLoopback).toBe(false);
+    expect(loadConfig({ ALLOW_HTTP_LOOPBACK: '0' }).allowHttpLoopback).toBe(false);
+    expect(loadConfig({ ALLOW_HTTP_LOOPBACK: 'true', NODE_ENV: 'production' }).allowHttpLoopback).toBe(true);
+    expect(loadConfig({ ALLOW_HTTP_LOOPBACK: '1', NODE_ENV: 'production' }).allowHttpLoopback).toBe(true);
+  });
+
+  it('When it is not a boolean, Then loading fails naming it', () => {
+    expect(configError({ ALLOW_HTTP_LOOPBACK: 'yes' }).message).toMatch(/ALLOW_HTTP_LOOPBACK/);
   });
 });
