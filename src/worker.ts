@@ -36,6 +36,7 @@ export async function createWorker(
       httpTimeoutMs: config.httpTimeoutMs,
       publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
       linkSecret: config.linkSecret,
+      teams: config.teams,
     }),
     ...(deps.workflowBundlePath
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }

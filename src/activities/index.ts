@@ -2,10 +2,10 @@
  * The worker's activities, grouped by the system each talks to. {@link createActivityGroups} builds the groups
  * (the workflows' proxies are typed per group, so a step can only call an activity of its own system);
  * {@link registrationMap} flattens them into the one name → function map the worker registers. Activity names
- * are global in the worker, so every name starts with its system (`tracker*`, `cache*`, `jira*`, `discord*`)
+ * are global in the worker, so every name starts with its system (`tracker*`, `cache*`, `jira*`, `discord*`, `msteams*`)
  * and a name defined twice stops the worker from starting instead of silently replacing the other.
  *
- * Adding a system (e.g. msteams): one factory entry here, one options set in src/workflows/proxies.ts.
+ * Adding a system: one factory entry here, one options set in src/workflows/proxies.ts.
  */
 import type { Knex } from 'knex';
 import type { Cache } from './cache/cache';
@@ -19,10 +19,21 @@ import { createDiscordInteractionActivities } from './discord/interaction';
 import type { JiraActivities } from './jira/activities';
 import { createJiraActivities } from './jira/activities';
 import { createJiraClient } from './jira/client';
+import type { TeamsActivities } from './msteams/activities';
+import { createTeamsActivities } from './msteams/activities';
+import type { TeamsClient } from './msteams/client';
+import { createTeamsClient } from './msteams/client';
 import type { TrackerActivities } from './tracker';
 import { createTrackerActivities } from './tracker';
 
-export type { CacheActivities, DiscordActivities, DiscordInteractionActivities, JiraActivities, TrackerActivities };
+export type {
+  CacheActivities,
+  DiscordActivities,
+  DiscordInteractionActivities,
+  JiraActivities,
+  TeamsActivities,
+  TrackerActivities,
+};
 
 export interface ActivityDeps {
   readonly db: Knex;
@@ -33,6 +44,23 @@ export interface ActivityDeps {
   readonly publicUrl?: string;
   /** HMAC key of account-link tokens; unset → chat linking is not configured. */
   readonly linkSecret?: string;
+  /** The Teams bot's credentials; without an app id and password, Teams activities fail as misconfigured. */
+  readonly teams?: {
+    readonly appId: string | undefined;
+    readonly appPassword: string | undefined;
+    readonly tokenUrl: string;
+  };
+}
+
+function teamsClientOf(deps: ActivityDeps): TeamsClient | null {
+  const t = deps.teams;
+  if (!t?.appId || !t.appPassword) return null;
+  return createTeamsClient({
+    tokenUrl: t.tokenUrl,
+    appId: t.appId,
+    appPassword: t.appPassword,
+    timeoutMs: deps.httpTimeoutMs,
+  });
 }
 
 /** An activity: any async function of plain data. */
@@ -60,6 +88,7 @@ export function mergeActivities<G extends readonly ActivityGroup[]>(...groups: G
 /** Every activity group, keyed by the system it talks to. Nothing connects here. */
 export function createActivityGroups(deps: ActivityDeps) {
   const discord = createDiscordClient({ apiBaseUrl: deps.discordApiBaseUrl, timeoutMs: deps.httpTimeoutMs });
+  const publicUrl = deps.publicUrl ?? 'http://127.0.0.1:3000';
   return {
     tracker: createTrackerActivities({ db: deps.db }),
     cache: createCacheActivities({ cache: deps.cache }),
@@ -72,10 +101,16 @@ export function createActivityGroups(deps: ActivityDeps) {
       createDiscordInteractionActivities({
         db: deps.db,
         client: discord,
-        publicUrl: deps.publicUrl ?? 'http://127.0.0.1:3000',
+        publicUrl,
         linkSecret: deps.linkSecret,
       })
     ),
+    msteams: createTeamsActivities({
+      db: deps.db,
+      client: teamsClientOf(deps),
+      publicUrl,
+      linkSecret: deps.linkSecret,
+    }),
   };
 }
 

@@ -7,7 +7,15 @@ import type { Client } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { AuthError, errorExtra, NotFoundError, STATUS_BY_ERROR_NAME, UnavailableError } from './errors';
+import {
+  AuthError,
+  bodyReadError,
+  databaseUnavailableCode,
+  errorExtra,
+  NotFoundError,
+  STATUS_BY_ERROR_NAME,
+  UnavailableError,
+} from './errors';
 import { alertsRouter } from './routes/alerts';
 import { deliveriesRouter } from './routes/deliveries';
 import { discordRouter } from './routes/discord';
@@ -19,6 +27,9 @@ import { linkPageRouter } from './routes/link-page';
 import type { ServiceDeps } from './services/deps';
 import { discordInteractionsService } from './services/discord-interactions';
 import { jiraWebhookService } from './services/jira-webhook';
+import { teamsMessagesService } from './services/teams-messages';
+import { teamsRouter } from './routes/teams';
+import { createTeamsVerifier } from './verify/teams-bot-jwt';
 import { createStarter, resultWithin, runState } from './temporal-start';
 
 export interface AppDeps {
@@ -31,6 +42,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** HMAC key of account-link tokens (LINK_SECRET); unset → /link pages and identity links answer 503. */
   readonly linkSecret?: string;
+  /** The Teams bot (TEAMS_APP_ID, TEAMS_OPENID_METADATA_URL); without an app id, Teams messages get 401. */
+  readonly teams?: { readonly appId: string | undefined; readonly openIdMetadataUrl: string };
 }
 
 function bearerAuth(token: string | undefined): RequestHandler {
@@ -46,16 +59,28 @@ function bearerAuth(token: string | undefined): RequestHandler {
   };
 }
 
-function errorStatus(err: { name?: string; type?: string; status?: number }): number {
-  if (err.type === 'entity.too.large') return 413;
-  if (err.type === 'entity.parse.failed') return 400;
-  return STATUS_BY_ERROR_NAME[err.name ?? ''] ?? 500;
-}
-
+/**
+ * The one error middleware. In this order: a body the parser refused (413, 415 for an unsupported
+ * Content-Encoding, 400 for a corrupt gzip/deflate body or bad JSON) answers with its own status and a fixed
+ * message, logged at no level (anyone can send one); a database that cannot be reached answers 503 Unavailable
+ * (the provider retries) and is logged as a warning with its code, never the query; named errors map by name;
+ * anything else is a 500 logged with its stack.
+ */
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: Error & { type?: string }, req, res, next) => {
     if (res.headersSent) return next(err);
-    const status = errorStatus(err);
+    const refused = bodyReadError(err);
+    if (refused) {
+      res.status(refused.status).json({ error: { name: refused.name, message: refused.message } });
+      return;
+    }
+    const dbDown = databaseUnavailableCode(err);
+    if (dbDown) {
+      logger.warn({ path: req.path, code: dbDown }, 'database unavailable');
+      res.status(503).json({ error: { name: 'Unavailable', message: 'database unavailable' } });
+      return;
+    }
+    const status = STATUS_BY_ERROR_NAME[err.name ?? ''] ?? 500;
     if (status >= 500 && status !== 503)
       logger.error({ err: { name: err.name, stack: err.stack }, path: req.path }, 'request failed');
     const name = status === 413 ? 'PayloadTooLargeError' : status === 500 ? 'InternalError' : err.name;
@@ -81,6 +106,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRouter(deps));
   app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
   app.use(discordRouter(discordInteractionsService({ ...services, metrics: deps.metrics, logger: deps.logger })));
+  const verifier = deps.teams?.appId
+    ? createTeamsVerifier({ appId: deps.teams.appId, openIdMetadataUrl: deps.teams.openIdMetadataUrl })
+    : null;
+  app.use(teamsRouter(teamsMessagesService({ ...services, metrics: deps.metrics, logger: deps.logger, verifier })));
   app.use(linkPageRouter({ db: deps.db, linkSecret: deps.linkSecret }));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter({ ...services, cache: deps.cache }));

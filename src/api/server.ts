@@ -38,6 +38,7 @@ export async function startApi(
     logger: deps.logger,
     metrics,
     linkSecret: config.linkSecret,
+    teams: config.teams,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));

@@ -4,7 +4,7 @@
  * Format: `base64url(JSON payload) + '.' + base64url(HMAC-SHA256(secret, payload part))`; both parts use the
  * URL-safe alphabet without padding, so the token goes into a path segment as is. The payload names the chat
  * provider, the integration, the chat user, optionally the workflow run to wake, and the expiry (10 minutes
- * after creation). Pure apart from node:crypto: worker and API code only, never the workflow bundle.
+ * after creation by default; Teams links last as long as the run that sent them waits, 24 hours). Pure apart from node:crypto: worker and API code only, never the workflow bundle.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -46,9 +46,11 @@ function mac(payloadPart: string, secret: string): Buffer {
 export function createLinkToken(
   claims: { provider: LinkProvider; integrationId: number; chatUserId: string; workflowId?: string },
   secret: string,
-  nowMs: number = Date.now()
+  nowMs: number = Date.now(),
+  ttlMs: number = LINK_TOKEN_TTL_MS
 ): string {
   if (!secret) throw new Error('createLinkToken: empty secret');
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) throw new Error('createLinkToken: ttlMs must be a positive integer');
   if (!PROVIDERS.includes(claims.provider)) throw new Error(`createLinkToken: unknown provider ${claims.provider}`);
   if (!Number.isSafeInteger(claims.integrationId) || claims.integrationId <= 0) {
     throw new Error('createLinkToken: integrationId must be a positive integer');
@@ -58,7 +60,7 @@ export function createLinkToken(
     p: claims.provider,
     i: claims.integrationId,
     u: claims.chatUserId,
-    e: nowMs + LINK_TOKEN_TTL_MS,
+    e: nowMs + ttlMs,
   };
   if (claims.workflowId) payload.w = claims.workflowId;
   const payloadPart = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');

@@ -49,3 +49,77 @@ export interface PostAlertInput {
   readonly integrationId: number;
   readonly channelId: string;
 }
+
+/**
+ * A Teams card action (`value.payload.actionType`, SPEC §3.4) as the parser reads it: 1 resolve (`resolveInput`),
+ * 2 archive (`archiveInput`), 3 assign (`assignInput`: `ME` | `user:<id>` | `team:<id>`), 4 unresolve, 5 unassign.
+ * `ME` stays `ME` here: the run turns it into the linked tracker user once it knows who that is.
+ */
+export type TeamsCardAction =
+  | { readonly kind: 'resolve'; readonly value: ResolveTarget }
+  | { readonly kind: 'archive' }
+  | { readonly kind: 'assign'; readonly value: string }
+  | { readonly kind: 'unresolve' }
+  | { readonly kind: 'unassign' };
+
+/** Where a Teams activity came from and where answers to it go (ids and URLs only; no tokens). */
+export interface TeamsConversationRef {
+  /** The activity's `serviceUrl` (verified: the token's `serviceurl` claim equals it). */
+  readonly serviceUrl: string;
+  /** `conversation.id` (replies in a channel thread, or the personal chat). */
+  readonly conversationId: string;
+  /** `personal`, `channel` or `groupChat`. */
+  readonly conversationType: string;
+  /** The conversation a card is updated in: `channelData.channel.id` in a channel, else `conversation.id`. */
+  readonly cardConversationId: string;
+  /** `replyToId`: the card message that was clicked (null for a plain message). */
+  readonly replyToId: string | null;
+  /** `from.id`: the Teams user. */
+  readonly fromId: string;
+  /** `from.name`, for messages (never an email). */
+  readonly fromName: string;
+  /** `recipient.id`: the bot. */
+  readonly botId: string;
+  /** `channelData.tenant.id` (or `conversation.tenantId`). */
+  readonly tenantId: string | null;
+  /** `channelData.team.id` when the activity comes from a team. */
+  readonly teamId: string | null;
+}
+
+/** Input of `teamsCardAction` (workflow id `msteams-<activity id>`). */
+export interface TeamsCardActionInput {
+  readonly deliveryId: number;
+  /** The activity id: the delivery key and part of every idempotency key this run writes. */
+  readonly deliveryKey: string;
+  /** `value.payload.integrationId` of the card (or the integration of the team/tenant); checked by the run. */
+  readonly integrationId: number;
+  readonly groupId: number;
+  readonly action: TeamsCardAction;
+  readonly conversation: TeamsConversationRef;
+}
+
+/**
+ * What `teamsReply` answers with: personal commands, a mention in a channel, the bot added to a team, and a card
+ * action that could not be read (`invalid`, with the reason as `text`).
+ */
+export type TeamsReplyKind = 'help' | 'link' | 'unlink' | 'unknown' | 'mention' | 'welcome' | 'invalid';
+
+/** Input of `teamsReply` (workflow id `msteams-<activity id>`). */
+export interface TeamsReplyInput {
+  readonly deliveryId: number;
+  readonly deliveryKey: string;
+  /** The Teams integration of the team or tenant, when one is installed (linking needs it). */
+  readonly integrationId: number | null;
+  readonly kind: TeamsReplyKind;
+  /** The text the person typed (`unknown`), the team's name (`welcome`) or the reason (`invalid`); bounded. */
+  readonly text: string | null;
+  readonly conversation: TeamsConversationRef;
+}
+
+/** Input of `postTeamsAlert` (workflow id `alert-<request id>`). */
+export interface PostTeamsAlertInput {
+  readonly requestId: string;
+  readonly groupId: number;
+  readonly integrationId: number;
+  readonly conversationId: string;
+}

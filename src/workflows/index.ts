@@ -5,3 +5,6 @@ export { createJiraIssue, linkJiraIssue, syncCommentToJira } from './jira-outbou
 export { syncAssigneeToJira, syncStatusToJira } from './jira-push';
 export { postDiscordAlert } from './discord-alert';
 export { discordInteraction } from './discord-interaction';
+export { postTeamsAlert } from './teams-alert';
+export { teamsCardAction } from './teams-card-action';
+export { teamsReply } from './teams-reply';

@@ -39,5 +39,15 @@ const discord: ChatNotifier = {
     }),
 };
 
-/** msteams has no entry yet: its messages are reported as not refreshed until the Teams activities land. */
-export const NOTIFIERS: Readonly<Partial<Record<ChatProvider, ChatNotifier>>> = { discord };
+const msteams: ChatNotifier = {
+  refresh: (m) =>
+    step('msteams', 'msteamsRefreshCard', `Refresh Teams card of group ${m.groupId}`, { chatMessageId: m.id }),
+  reply: (m, c, source) =>
+    step('msteams', 'msteamsPostReply', `Reply on Teams: group ${m.groupId} ${c.kind}`, {
+      chatMessageId: m.id,
+      notice: notice(c, source),
+      idempotencyKey: replyKey(source, m, c),
+    }),
+};
+
+export const NOTIFIERS: Readonly<Partial<Record<ChatProvider, ChatNotifier>>> = { discord, msteams };

@@ -58,6 +58,17 @@ export const OPTIONS = {
       nonRetryableErrorTypes: [...CLIENT_ERRORS, 'IntegrationNotFound', 'IntegrationMisconfigured'],
     },
   },
+  /** Teams: a card action may wait a day for linking, and the Connector's cards never expire. */
+  msteams: {
+    startToCloseTimeout: '15s',
+    scheduleToCloseTimeout: '30m',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '1m',
+      nonRetryableErrorTypes: [...CLIENT_ERRORS, 'IntegrationNotFound', 'IntegrationMisconfigured', 'OutcomeUnknown'],
+    },
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /** The options sets a step can run with. */
@@ -70,6 +81,7 @@ interface GroupName extends Record<System, ActivitySystem> {
   jira: 'jira';
   jiraCreate: 'jira';
   discord: 'discord';
+  msteams: 'msteams';
 }
 
 /** The activities `system` may run. */
@@ -89,6 +101,7 @@ const proxies: { readonly [S in System]: ActivityInterfaceFor<GroupOf<S>> } = {
   jira: proxyActivities<GroupOf<'jira'>>(OPTIONS.jira),
   jiraCreate: proxyActivities<GroupOf<'jiraCreate'>>(OPTIONS.jiraCreate),
   discord: proxyActivities<GroupOf<'discord'>>(OPTIONS.discord),
+  msteams: proxyActivities<GroupOf<'msteams'>>(OPTIONS.msteams),
 };
 
 /**

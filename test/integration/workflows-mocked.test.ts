@@ -57,6 +57,16 @@ const DEFAULTS: { [K in Name]: (...args: Parameters<Activities[K]>) => ReturnTyp
   trackerRecordChatMessage: () => Promise.resolve({ chatMessageId: 1 }),
   trackerResolveChatIdentity: () => Promise.resolve({ userId: null }),
   trackerCheckChatAction: () => Promise.resolve({ ok: true, organizationId: 1 }),
+  trackerCheckTeamsTarget: () => Promise.resolve({ ok: true, workspaceId: 'team-1' }),
+  trackerTeamsWorkspace: () => Promise.resolve({ workspaceId: 'team-1' }),
+  trackerUnlinkChatIdentity: () => Promise.resolve({ wasLinked: true }),
+  msteamsUpdateCard: () => Promise.resolve(),
+  msteamsRefreshCard: () => Promise.resolve(),
+  msteamsPostReply: () => Promise.resolve({ messageId: 'teams-reply-1', alreadySent: false }),
+  msteamsSend: () => Promise.resolve({ alreadySent: false, linkingConfigured: true }),
+  msteamsOpenPersonalConversation: () => Promise.resolve({ conversationId: 'a:personal-1' }),
+  msteamsPostAlert: () =>
+    Promise.resolve({ messageId: 'teams-alert-1', serviceUrl: 'https://smba.example/amer/', alreadySent: false }),
 };
 
 const fakes = Object.fromEntries(Object.keys(DEFAULTS).map((name) => [name, jest.fn()])) as unknown as Fakes;

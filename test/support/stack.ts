@@ -50,7 +50,14 @@ function env(name: string): string {
   return v;
 }
 
-export async function startStack(opts: { discordApiBaseUrl?: string; worker?: boolean } = {}): Promise<Stack> {
+export interface StackOptions {
+  readonly discordApiBaseUrl?: string;
+  readonly worker?: boolean;
+  /** More environment for loadConfig (e.g. TEAMS_APP_ID, LINK_SECRET, PUBLIC_URL), used by API and worker. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   installRuntime();
   const config = loadConfig({
     DATABASE_URL: env('TEST_DATABASE_URL'),
@@ -61,6 +68,7 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
     REDIS_URL,
     LOG_LEVEL: 'silent',
     HTTP_TIMEOUT_MS: '3000',
+    ...opts.env,
   });
   const db = createDb(config.databaseUrl);
   const cache = createCache({ redisUrl: config.redisUrl, keyPrefix: `test:${randomUUID()}:` });
@@ -74,6 +82,8 @@ export async function startStack(opts: { discordApiBaseUrl?: string; worker?: bo
     apiToken: config.apiToken,
     logger: createLogger('silent'),
     metrics: createMetrics(),
+    linkSecret: config.linkSecret,
+    teams: config.teams,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

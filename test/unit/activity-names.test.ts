@@ -20,8 +20,8 @@ const groups = createActivityGroups({
 const ok = (): Promise<void> => Promise.resolve();
 
 describe('activity names', () => {
-  it('has one group per system: tracker, cache, jira, discord', () => {
-    expect(Object.keys(groups).sort()).toEqual(['cache', 'discord', 'jira', 'tracker']);
+  it('has one group per system: tracker, cache, jira, discord, msteams', () => {
+    expect(Object.keys(groups).sort()).toEqual(['cache', 'discord', 'jira', 'msteams', 'tracker']);
   });
 
   it.each(Object.entries(groups))('every %s activity starts with its system prefix', (system, group) => {

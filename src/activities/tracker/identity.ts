@@ -70,3 +70,68 @@ export async function checkChatAction(db: Knex, input: ChatActionCheckInput): Pr
   }
   return { ok: true, organizationId };
 }
+
+export interface TeamsTargetInput {
+  readonly integrationId: number;
+  readonly groupId: number;
+  /** The activity's tenant (`channelData.tenant.id`), when it has one. */
+  readonly tenantId: string | null;
+}
+
+export type TeamsTargetCheck =
+  | { readonly ok: true; readonly workspaceId: string }
+  | { readonly ok: false; readonly problem: 'integration' | 'group'; readonly reason: string };
+
+/**
+ * The first checks of a Teams card action (Sentry §2.8 steps 2–4): the card's integration is an active Teams
+ * integration of the activity's tenant, and the group exists in an organization that installed it. Returns the
+ * identity provider's external id (the integration's team or tenant id). A missing identity provider is not an
+ * error here: it is created by the first link, so until then nobody is linked and the run asks to link.
+ */
+export async function checkTeamsTarget(db: Knex, input: TeamsTargetInput): Promise<TeamsTargetCheck> {
+  const integration = await db('integrations')
+    .where({ id: input.integrationId, provider: 'msteams', status: 'active' })
+    .first('external_id', 'metadata');
+  if (!integration) {
+    return { ok: false, problem: 'integration', reason: `Teams integration ${input.integrationId} is not active` };
+  }
+  const tenant = (integration.metadata as Record<string, unknown> | null)?.tenant_id;
+  if (typeof tenant === 'string' && input.tenantId !== null && tenant !== input.tenantId) {
+    return {
+      ok: false,
+      problem: 'integration',
+      reason: `Teams integration ${input.integrationId} belongs to another tenant`,
+    };
+  }
+  const installed = await db('groups as g')
+    .join('projects as p', 'p.id', 'g.project_id')
+    .join('organization_integrations as oi', 'oi.organization_id', 'p.organization_id')
+    .where({ 'g.id': input.groupId, 'oi.integration_id': input.integrationId, 'oi.status': 'active' })
+    .first('g.id');
+  if (!installed) {
+    return {
+      ok: false,
+      problem: 'group',
+      reason: `group ${input.groupId} not found in an organization with this Teams integration`,
+    };
+  }
+  return { ok: true, workspaceId: String(integration.external_id) };
+}
+
+/** Removes the chat user's link on this workspace (the `unlink` command); says whether there was one. */
+export async function unlinkChatIdentity(db: Knex, input: ChatIdentityInput): Promise<{ wasLinked: boolean }> {
+  const idp = await db('identity_providers')
+    .where({ type: input.provider, external_id: input.workspaceId })
+    .first('id');
+  if (!idp) return { wasLinked: false };
+  const deleted = await db('identities').where({ idp_id: idp.id, external_id: input.chatUserId }).delete();
+  return { wasLinked: deleted > 0 };
+}
+
+/** The identity provider key of an active Teams integration (its team or tenant id), or null. */
+export async function teamsWorkspace(db: Knex, integrationId: number): Promise<{ workspaceId: string } | null> {
+  const row = await db('integrations')
+    .where({ id: integrationId, provider: 'msteams', status: 'active' })
+    .first('external_id');
+  return row ? { workspaceId: String(row.external_id) } : null;
+}

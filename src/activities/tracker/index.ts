@@ -13,8 +13,14 @@ import type { InboundAssigneeInput, InboundStatusInput } from './inbound';
 import { applyInboundAssignee, applyInboundStatus } from './inbound';
 import type { InboundFlag, LinkedGroups } from './links';
 import { findLinkedGroups, rekeyExternalIssue } from './links';
-import type { ChatActionCheck, ChatActionCheckInput, ChatIdentityInput } from './identity';
-import { checkChatAction, resolveChatIdentity } from './identity';
+import type {
+  ChatActionCheck,
+  ChatActionCheckInput,
+  ChatIdentityInput,
+  TeamsTargetCheck,
+  TeamsTargetInput,
+} from './identity';
+import { checkChatAction, checkTeamsTarget, resolveChatIdentity, teamsWorkspace, unlinkChatIdentity } from './identity';
 import type { GroupChangeInput } from './group-change';
 import { applyGroupChange } from './group-change';
 import type { LinkInput, OutboundKind, OutboundPlan } from './outbound';
@@ -68,6 +74,18 @@ export function createTrackerActivities({ db }: TrackerDeps) {
     /** A chat action's preconditions: the group, the integration installed for its org, org membership. */
     async trackerCheckChatAction(input: ChatActionCheckInput): Promise<ChatActionCheck> {
       return checkChatAction(db, input);
+    },
+    /** A Teams card action's integration (active, same tenant) and group (in an org that installed it). */
+    async trackerCheckTeamsTarget(input: TeamsTargetInput): Promise<TeamsTargetCheck> {
+      return checkTeamsTarget(db, input);
+    },
+    /** An active Teams integration's identity-provider key, or null. */
+    async trackerTeamsWorkspace(input: { integrationId: number }): Promise<{ workspaceId: string } | null> {
+      return teamsWorkspace(db, input.integrationId);
+    },
+    /** Removes a chat user's link (Teams `unlink`); idempotent. */
+    async trackerUnlinkChatIdentity(input: ChatIdentityInput): Promise<{ wasLinked: boolean }> {
+      return unlinkChatIdentity(db, input);
     },
     /** Which linked Jira issues a change goes to: forward flags on, never back to its source (fail-closed). */
     async trackerPlanOutbound(input: {

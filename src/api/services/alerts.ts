@@ -1,14 +1,16 @@
 /**
  * Posting a group's alert to a chat channel (`POST /api/groups/:id/alerts`). The integration decides the
  * provider: Discord runs `postDiscordAlert` (workflow id `alert-<request id>`), which posts the alert as the
- * bot and records the message so every later change refreshes it; Teams (`conversationId`) comes later.
+ * bot and records the message so every later change refreshes it; Teams (`conversationId`) runs
+ * `postTeamsAlert`, which posts the group's card to the conversation and records it the same way.
  * The group (404) and an active chat integration installed for the group's org (404) are checked before
  * anything starts. A repeat with the same request id finds the same run, so one message is posted.
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { postDiscordAlert } from '../../workflows/discord-alert';
-import type { PostAlertInput } from '../../workflows/chat-contracts';
+import { postTeamsAlert } from '../../workflows/teams-alert';
+import type { PostAlertInput, PostTeamsAlertInput } from '../../workflows/chat-contracts';
 import { InputError, NotFoundError } from '../errors';
 import type { ServiceDeps } from './deps';
 import { groupOr404 } from './groups';
@@ -23,7 +25,7 @@ export interface AlertRequest {
   readonly integrationId: number;
   /** Discord: the channel to post in. */
   readonly channelId?: string;
-  /** Teams: the conversation to post in (not supported yet). */
+  /** Teams: the conversation to post in (a channel's `19:…@thread…` id or a personal chat's id). */
   readonly conversationId?: string;
   readonly requestId: string;
 }
@@ -58,10 +60,28 @@ function innermostMessage(err: Error): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export async function postAlert(deps: ServiceDeps, req: AlertRequest): Promise<AlertAnswer> {
-  const group = await groupOr404(deps.db, req.groupId);
-  const provider = await installedChatProvider(deps.db, group.organizationId, req.integrationId);
-  if (provider === 'msteams') throw new InputError('integrationId: Teams alerts are not supported yet');
+/** Starts the provider's alert run (`alert-<request id>`); the body's fields must fit the provider. */
+async function startAlert(deps: ServiceDeps, req: AlertRequest, provider: string, shortId: string): Promise<string> {
+  const workflowId = alertWorkflowId(req.requestId);
+  const labels = { integrationId: req.integrationId, groupIds: [req.groupId] };
+  if (provider === 'msteams') {
+    if (req.channelId !== undefined) throw new InputError('channelId: only for Discord; give conversationId');
+    if (req.conversationId === undefined) throw new InputError('conversationId: required for a Teams integration');
+    const input: PostTeamsAlertInput = {
+      requestId: req.requestId,
+      groupId: req.groupId,
+      integrationId: req.integrationId,
+      conversationId: req.conversationId,
+    };
+    await deps.start({
+      workflow: postTeamsAlert,
+      workflowId,
+      args: [input],
+      summary: `Post the card of group ${req.groupId} (${shortId}) to Microsoft Teams`,
+      labels: { ...labels, provider: 'msteams' },
+    });
+    return workflowId;
+  }
   if (req.conversationId !== undefined) throw new InputError('conversationId: only for Teams; give channelId');
   if (req.channelId === undefined) throw new InputError('channelId: required for a Discord integration');
   const input: PostAlertInput = {
@@ -70,14 +90,21 @@ export async function postAlert(deps: ServiceDeps, req: AlertRequest): Promise<A
     integrationId: req.integrationId,
     channelId: req.channelId,
   };
-  const workflowId = alertWorkflowId(req.requestId);
   await deps.start({
     workflow: postDiscordAlert,
     workflowId,
     args: [input],
-    summary: `Post the alert of group ${req.groupId} (${group.shortId}) to Discord`,
-    labels: { provider: 'discord', integrationId: req.integrationId, groupIds: [req.groupId] },
+    summary: `Post the alert of group ${req.groupId} (${shortId}) to Discord`,
+    labels: { ...labels, provider: 'discord' },
   });
+  return workflowId;
+}
+
+export async function postAlert(deps: ServiceDeps, req: AlertRequest): Promise<AlertAnswer> {
+  const group = await groupOr404(deps.db, req.groupId);
+  const provider = await installedChatProvider(deps.db, group.organizationId, req.integrationId);
+  const workflowId = await startAlert(deps, req, provider, group.shortId);
+  const providerName = provider === 'msteams' ? 'Microsoft Teams' : 'Discord';
   let result: AlertResult | undefined;
   try {
     result = await deps.resultWithin<AlertResult>(workflowId, RESULT_WAIT_MS);
@@ -86,7 +113,7 @@ export async function postAlert(deps: ServiceDeps, req: AlertRequest): Promise<A
     return {
       status: 502,
       body: {
-        error: { name: 'ChatPostFailed', message: `Discord refused the alert: ${innermostMessage(err)}` },
+        error: { name: 'ChatPostFailed', message: `${providerName} refused the alert: ${innermostMessage(err)}` },
         workflowId,
       },
     };

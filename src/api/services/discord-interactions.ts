@@ -26,6 +26,7 @@ import {
 } from '../../activities/discord/dialogs';
 import type { GroupView } from '../../activities/tracker/group-view';
 import { loadGroupView } from '../../activities/tracker/group-view';
+import { loadAssignable } from '../../activities/tracker/assignable';
 import { sha256Hex } from '../../domain/hash';
 import type { Logger } from '../../logger';
 import type { ChatAction } from '../../workflows/chat-contracts';
@@ -80,30 +81,11 @@ async function groupForIntegration(db: Knex, groupId: number, integrationId: num
 
 /** The assignee dialog's choices: the project's teams, and active org members who reach it through a team. */
 async function assignDialog(db: Knex, group: GroupView): Promise<DiscordCallback> {
-  const teams = await db('project_teams as pt')
-    .join('teams as t', 't.id', 'pt.team_id')
-    .where({ 'pt.project_id': group.projectId, 't.organization_id': group.organizationId })
-    .distinct('t.id', 't.slug')
-    .orderBy('t.slug')
-    .limit(MAX_DIALOG_ROWS);
-  const members = await db('users as u')
-    .join('organization_members as om', 'om.user_id', 'u.id')
-    .where({ 'om.organization_id': group.organizationId, 'u.is_active': true })
-    .whereRaw(
-      'exists (select 1 from team_members tm join project_teams pt on pt.team_id = tm.team_id ' +
-        'where tm.user_id = u.id and pt.project_id = ?)',
-      [group.projectId]
-    )
-    .orderBy([{ column: 'u.name' }, { column: 'u.id' }])
-    .limit(MAX_DIALOG_ROWS)
-    .select('u.id', 'u.name', 'u.username');
+  const { teams, members } = await loadAssignable(db, group, MAX_DIALOG_ROWS);
   return buildAssignDialog({
     groupId: group.id,
-    teams: teams.map((t: { id: string | number; slug: string }) => ({ id: Number(t.id), slug: String(t.slug) })),
-    members: members.map((m: { id: string | number; name: string; username: string }) => ({
-      id: Number(m.id),
-      name: String(m.name || m.username),
-    })),
+    teams: [...teams],
+    members: [...members],
     current: group.assignee ? { type: group.assignee.type, id: group.assignee.id } : null,
   });
 }
