@@ -2,7 +2,7 @@
  * Microsoft Teams / Bot Framework simulator on the shared sim core: OpenID metadata + JWKS (keys endorsed for
  * `msteams`), the client-credentials token endpoint, and the Connector paths under `baseUrl` (the serviceUrl).
  */
-import { generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { startSimServer, type Match, type SimResponse } from './sim-core';
 
 export interface TeamsCall {
@@ -18,9 +18,36 @@ export interface TeamsCall {
 
 interface SimKey {
   readonly kid: string;
-  readonly privateKey: KeyObject;
-  readonly jwk: JsonWebKey;
+  readonly privateKey: CryptoKey;
+  readonly publicKey: CryptoKey;
+  readonly jwk: JWK;
   readonly endorsements: readonly string[];
+}
+
+/** What `signActivityToken` puts in the token; times are epoch seconds. */
+export interface TeamsActivityTokenClaims {
+  /** The `serviceurl` claim. */
+  readonly serviceUrl: string;
+  readonly aud: string;
+  /** A kid of this simulator's JWKS signs; any other kid goes in the header but the current key signs. */
+  readonly kid?: string;
+  readonly iss?: string;
+  /** Default: now + 1 h. */
+  readonly exp?: number;
+  /** Leave `exp` out. */
+  readonly omitExp?: boolean;
+  /** Default: now - 5 s. */
+  readonly nbf?: number;
+  /** Default: now - 5 s. */
+  readonly iat?: number;
+  /** More claims; they override the ones above (an `undefined` value removes a claim). */
+  readonly extra?: Record<string, unknown>;
+  /**
+   * RS256 (default) signs with the key; HS256 is an HMAC keyed with `hmacSecret`, by default the key's public SPKI
+   * PEM (the algorithm-confusion attack); 'none' is unsigned (empty signature).
+   */
+  readonly alg?: 'RS256' | 'HS256' | 'none';
+  readonly hmacSecret?: string;
 }
 
 export interface TeamsSimulatorOptions {
@@ -46,14 +73,13 @@ export async function startTeamsSimulator(opts: TeamsSimulatorOptions = {}) {
   const conversations = new Map<string, { params: unknown; activities: TeamsActivityRecord[] }>();
   const puts: Array<{ conversationId: string; activityId: string; body: unknown }> = [];
 
-  // RSA via node:crypto: jose 6 is ESM-only and jest's CommonJS registry cannot load it.
   async function newKey(endorsements: readonly string[]): Promise<SimKey> {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const kid = `sim-key-${++seq}`;
-    const jwk = { ...publicKey.export({ format: 'jwk' }), kid, kty: 'RSA', use: 'sig', alg: 'RS256' };
-    const key = { kid, privateKey, jwk, endorsements };
+    const jwk: JWK = { ...(await exportJWK(publicKey)), kid, kty: 'RSA', use: 'sig', alg: 'RS256' };
+    const key = { kid, privateKey, publicKey, jwk, endorsements };
     keys.push(key);
-    return Promise.resolve(key);
+    return key;
   }
   let current = await newKey(['msteams']);
 
@@ -159,27 +185,29 @@ export async function startTeamsSimulator(opts: TeamsSimulatorOptions = {}) {
     activities: (conversationId: string): readonly TeamsActivityRecord[] => conv(conversationId).activities,
     conversation: (conversationId: string): unknown => conversations.get(conversationId)?.params,
     puts: (): readonly { conversationId: string; activityId: string; body: unknown }[] => puts,
-    signActivityToken(claims: {
-      serviceUrl: string;
-      aud: string;
-      kid?: string;
-      iss?: string;
-      exp?: number;
-    }): Promise<string> {
+    async signActivityToken(claims: TeamsActivityTokenClaims): Promise<string> {
       const key = keys.find((k) => k.kid === (claims.kid ?? current.kid)) ?? current;
+      const kid = claims.kid ?? key.kid;
       const now = Math.floor(Date.now() / 1000);
-      const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
-      const input = `${b64({ alg: 'RS256', kid: key.kid, typ: 'JWT' })}.${b64({
+      const payload: JWTPayload = {
         serviceurl: claims.serviceUrl,
         iss: claims.iss ?? 'https://api.botframework.com',
         aud: claims.aud,
-        iat: now - 5,
-        nbf: now - 5,
-        exp: claims.exp ?? now + 3600,
-      })}`;
-      return Promise.resolve(
-        `${input}.${sign('RSA-SHA256', Buffer.from(input), key.privateKey).toString('base64url')}`
-      );
+        iat: claims.iat ?? now - 5,
+        nbf: claims.nbf ?? now - 5,
+        ...(claims.omitExp ? {} : { exp: claims.exp ?? now + 3600 }),
+        ...claims.extra,
+      };
+      for (const name of Object.keys(payload)) if (payload[name] === undefined) delete payload[name];
+      const alg = claims.alg ?? 'RS256';
+      if (alg === 'none') {
+        const b64 = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+        return `${b64({ alg: 'none', kid, typ: 'JWT' })}.${b64(payload)}.`;
+      }
+      const jwt = new SignJWT(payload).setProtectedHeader({ alg, kid, typ: 'JWT' });
+      if (alg === 'RS256') return jwt.sign(key.privateKey);
+      const secret = claims.hmacSecret ?? (await exportSPKI(key.publicKey));
+      return jwt.sign(new TextEncoder().encode(secret));
     },
     /** Adds a key to the JWKS with the given endorsements (default none); returns its kid. */
     async addKey(endorsements: readonly string[] = []): Promise<string> {

@@ -1,107 +1,56 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import { SignatureError } from '../../src/api/errors';
-import { createTeamsVerifier, TEAMS_ISSUER } from '../../src/api/verify/teams-bot-jwt';
-import type { JWK } from '../../src/api/verify/teams-bot-jwt';
+import {
+  createTeamsVerifier,
+  TEAMS_FETCH_TIMEOUT_MS,
+  TEAMS_ISSUER,
+  TEAMS_MAX_KEYS_RESPONSE_BYTES,
+} from '../../src/api/verify/teams-bot-jwt';
+import type { TeamsVerifierOptions } from '../../src/api/verify/teams-bot-jwt';
+import { startTeamsSimulator, type TeamsActivityTokenClaims, type TeamsSimulator } from '../support/teams-simulator';
 
 const APP_ID = 'app-123';
 const SERVICE_URL = 'https://smba.trafficmanager.net/emea/';
 const activity = { serviceUrl: SERVICE_URL, channelId: 'msteams' };
-const T0 = 1_800_000_000_000;
+const METADATA_PATH = '/v1/.well-known/openidconfiguration';
+const JWKS_PATH = '/v1/.well-known/keys';
 
-interface Key {
-  kid: string;
-  privateKey: KeyObject;
-  jwk: JWK;
-}
-async function makeKey(kid: string, endorsements: string[] = ['msteams']): Promise<Key> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, kty: 'RSA', use: 'sig', endorsements } as JWK;
-  return Promise.resolve({ kid, privateKey, jwk });
-}
-
-const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-function signRs256(header: object, payload: object, key: KeyObject): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${sign('RSA-SHA256', Buffer.from(input), key).toString('base64url')}`;
-}
-
-let server: Server;
-let base: string;
-let published: JWK[] = [];
-let metadataStatus = 200;
-let jwksStatus = 200;
-let metadataHits = 0;
-let jwksHits = 0;
+let sim: TeamsSimulator;
+let clock: number;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/openid') {
-      metadataHits += 1;
-      res.statusCode = metadataStatus;
-      res.end(JSON.stringify({ issuer: TEAMS_ISSUER, jwks_uri: `${base}/keys` }));
-    } else if (req.url === '/keys') {
-      jwksHits += 1;
-      res.statusCode = jwksStatus;
-      res.end(jwksStatus === 200 ? JSON.stringify({ keys: published }) : '{"secret":"internal detail"}');
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sim = await startTeamsSimulator({ appId: APP_ID });
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  sim.releaseAll();
+  await sim.close();
+});
+beforeEach(() => {
+  sim.reset();
+  clock = Date.now();
 });
 
-let key: Key;
-let clock: number;
-beforeEach(async () => {
-  key = await makeKey('k1');
-  published = [key.jwk];
-  metadataStatus = 200;
-  jwksStatus = 200;
-  metadataHits = 0;
-  jwksHits = 0;
-  clock = T0;
-});
+const hits = (path: string): number => sim.calls.filter((c) => c.path === path).length;
+const seconds = (ms: number): number => Math.floor(ms / 1000);
 
-const verifier = () => createTeamsVerifier({ openIdMetadataUrl: `${base}/openid`, appId: APP_ID, now: () => clock });
-
-interface TokenOpts {
-  iss?: string;
-  aud?: string;
-  exp?: number;
-  serviceurl?: string;
-  kid?: string;
-  signWith?: Key;
-}
-async function token(o: TokenOpts = {}): Promise<string> {
-  const signer = o.signWith ?? key;
-  const iat = Math.floor(T0 / 1000);
-  const payload = {
-    serviceurl: o.serviceurl ?? SERVICE_URL,
-    iss: o.iss ?? TEAMS_ISSUER,
-    aud: o.aud ?? APP_ID,
-    iat,
-    exp: o.exp ?? iat + 3600,
-  };
-  return Promise.resolve(signRs256({ alg: 'RS256', kid: o.kid ?? signer.kid, typ: 'JWT' }, payload, signer.privateKey));
+function verifier(extra: Partial<TeamsVerifierOptions> = {}) {
+  return createTeamsVerifier({ openIdMetadataUrl: sim.openIdMetadataUrl, appId: APP_ID, now: () => clock, ...extra });
 }
 
+function token(claims: Partial<TeamsActivityTokenClaims> = {}): Promise<string> {
+  return sim.signActivityToken({ serviceUrl: SERVICE_URL, aud: APP_ID, ...claims });
+}
+
+/** The verify failed with a SignatureError whose reason is short and carries no token material. */
 async function refused(p: Promise<unknown>): Promise<string> {
   const err = await p.then(
     () => null,
     (e: unknown) => e
   );
   expect(err).toBeInstanceOf(SignatureError);
-  return (err as Error).message;
+  const msg = (err as Error).message;
+  expect(msg.length).toBeLessThan(80);
+  expect(msg).not.toMatch(/eyJ|BEGIN|secret|internal|ECONN|127\.0\.0\.1/);
+  return msg;
 }
 
 describe('Teams Bot Framework JWT', () => {
@@ -110,141 +59,260 @@ describe('Teams Bot Framework JWT', () => {
     expect(claims.iss).toBe(TEAMS_ISSUER);
     expect(claims.aud).toBe(APP_ID);
     expect(claims['serviceurl']).toBe(SERVICE_URL);
+    expect(hits(METADATA_PATH)).toBe(1);
+    expect(hits(JWKS_PATH)).toBe(1);
+  });
+
+  it('accepts an aud array that contains the app id', async () => {
+    const t = await token({ extra: { aud: ['someone-else', APP_ID] } });
+    await expect(verifier().verify(`Bearer ${t}`, activity)).resolves.toHaveProperty('claims');
   });
 
   it('refuses a wrong issuer', async () => {
-    const msg = await refused(verifier().verify(`Bearer ${await token({ iss: 'https://evil.example' })}`, activity));
-    expect(msg).toMatch(/iss/);
+    const v = verifier();
+    expect(await refused(v.verify(`Bearer ${await token({ iss: 'https://evil.example' })}`, activity))).toBe(
+      'unexpected "iss" claim'
+    );
+    const noIss = await token({ extra: { iss: undefined } });
+    expect(await refused(v.verify(`Bearer ${noIss}`, activity))).toBe('missing "iss" claim');
   });
 
   it('refuses a wrong audience', async () => {
-    const msg = await refused(verifier().verify(`Bearer ${await token({ aud: 'other-app' })}`, activity));
-    expect(msg).toMatch(/aud/);
+    const v = verifier();
+    expect(await refused(v.verify(`Bearer ${await token({ aud: 'other-app' })}`, activity))).toBe(
+      'unexpected "aud" claim'
+    );
+    const noAud = await token({ extra: { aud: undefined } });
+    expect(await refused(v.verify(`Bearer ${noAud}`, activity))).toBe('missing "aud" claim');
   });
 
   it('refuses a token expired beyond the 5-minute skew, accepts one within it', async () => {
-    const exp = Math.floor(T0 / 1000);
-    const t = await token({ exp });
+    const start = clock;
+    const t = await token({ exp: seconds(start) });
     const v = verifier();
-    clock = T0 + 4 * 60_000;
+    clock = start + 4 * 60_000;
     await expect(v.verify(`Bearer ${t}`, activity)).resolves.toHaveProperty('claims');
-    clock = T0 + 6 * 60_000;
-    expect(await refused(v.verify(`Bearer ${t}`, activity))).toMatch(/exp/i);
+    clock = start + 5 * 60_000 + 1000;
+    expect(await refused(v.verify(`Bearer ${t}`, activity))).toBe('token expired ("exp")');
   });
 
-  it('refetches once on an unknown kid, and not endlessly within a minute', async () => {
+  it('refuses a token not valid yet beyond the skew ("nbf"), accepts one within it', async () => {
+    const v = verifier();
+    const soon = await token({ nbf: seconds(clock) + 4 * 60 });
+    await expect(v.verify(`Bearer ${soon}`, activity)).resolves.toHaveProperty('claims');
+    const later = await token({ nbf: seconds(clock) + 6 * 60 });
+    expect(await refused(v.verify(`Bearer ${later}`, activity))).toBe('token not yet valid ("nbf")');
+  });
+
+  it('refuses a token without exp, or with a non-numeric time claim', async () => {
+    const v = verifier();
+    expect(await refused(v.verify(`Bearer ${await token({ omitExp: true })}`, activity))).toBe('missing "exp" claim');
+    const wordy = await token({ extra: { iat: 'yesterday' } });
+    expect(await refused(v.verify(`Bearer ${wordy}`, activity))).toBe('invalid "iat" claim');
+  });
+
+  it('refetches once when the JWKS rotated (unknown kid), then accepts', async () => {
     const v = verifier();
     await v.verify(`Bearer ${await token()}`, activity);
-    expect(jwksHits).toBe(1);
+    expect(hits(JWKS_PATH)).toBe(1);
 
-    const rotated = await makeKey('k2');
-    published = [key.jwk, rotated.jwk];
+    await sim.rotateKeys();
     clock += 61_000;
-    await v.verify(`Bearer ${await token({ signWith: rotated })}`, activity);
-    expect(jwksHits).toBe(2);
+    const { claims } = await v.verify(`Bearer ${await token()}`, activity);
+    expect(claims.aud).toBe(APP_ID);
+    expect(hits(METADATA_PATH)).toBe(2);
+    expect(hits(JWKS_PATH)).toBe(2);
 
-    const stranger = await makeKey('k3');
-    for (let i = 0; i < 5; i += 1) {
-      expect(await refused(v.verify(`Bearer ${await token({ signWith: stranger })}`, activity))).toMatch(
-        /unknown signing key/
-      );
-    }
-    expect(jwksHits).toBe(2);
-
-    clock += 61_000;
-    published = [key.jwk, rotated.jwk, stranger.jwk];
-    await v.verify(`Bearer ${await token({ signWith: stranger })}`, activity);
-    expect(jwksHits).toBe(3);
+    await v.verify(`Bearer ${await token()}`, activity);
+    expect(hits(JWKS_PATH)).toBe(2);
   });
 
-  it('caches keys up to 24 h, then refetches', async () => {
+  it('refuses a kid still unknown after the one refetch', async () => {
     const v = verifier();
-    const t = await token({ exp: Math.floor(T0 / 1000) + 3 * 86_400 });
+    await v.verify(`Bearer ${await token()}`, activity);
+    clock += 61_000;
+    const stranger = await token({ kid: 'never-published' });
+    expect(await refused(v.verify(`Bearer ${stranger}`, activity))).toBe('unknown signing key');
+    expect(hits(JWKS_PATH)).toBe(2);
+    expect(await refused(v.verify(`Bearer ${stranger}`, activity))).toBe('unknown signing key');
+    expect(hits(JWKS_PATH)).toBe(2);
+  });
+
+  it('refetches for unknown kids at most once a minute', async () => {
+    const v = verifier();
+    await v.verify(`Bearer ${await token()}`, activity);
+    clock += 61_000;
+    await refused(v.verify(`Bearer ${await token({ kid: 'unknown-1' })}`, activity));
+    expect(hits(JWKS_PATH)).toBe(2);
+
+    // A real rotation within the minute is not seen yet: no fetch, refused.
+    await sim.rotateKeys(false);
+    clock += 30_000;
+    for (let i = 0; i < 3; i += 1) {
+      expect(await refused(v.verify(`Bearer ${await token()}`, activity))).toBe('unknown signing key');
+    }
+    expect(hits(JWKS_PATH)).toBe(2);
+
+    clock += 31_000;
+    await v.verify(`Bearer ${await token()}`, activity);
+    expect(hits(JWKS_PATH)).toBe(3);
+  });
+
+  it('fetches once for concurrent verifies on a cold cache (single flight)', async () => {
+    const v = verifier();
+    const t = await token();
+    await Promise.all(Array.from({ length: 5 }, () => v.verify(`Bearer ${t}`, activity)));
+    expect(hits(METADATA_PATH)).toBe(1);
+    expect(hits(JWKS_PATH)).toBe(1);
+  });
+
+  it('reuses cached keys for up to 24 h, then fetches again', async () => {
+    const start = clock;
+    const v = verifier();
+    const t = await token({ exp: seconds(start) + 3 * 86_400 });
     await v.verify(`Bearer ${t}`, activity);
-    clock = T0 + 23 * 3_600_000;
     await v.verify(`Bearer ${t}`, activity);
-    expect(jwksHits).toBe(1);
-    clock = T0 + 24 * 3_600_000 + 1;
+    expect(hits(JWKS_PATH)).toBe(1);
+    clock = start + 23 * 3_600_000;
     await v.verify(`Bearer ${t}`, activity);
-    expect(jwksHits).toBe(2);
+    expect(hits(JWKS_PATH)).toBe(1);
+    clock = start + 24 * 3_600_000 + 1;
+    await v.verify(`Bearer ${t}`, activity);
+    expect(hits(METADATA_PATH)).toBe(2);
+    expect(hits(JWKS_PATH)).toBe(2);
   });
 
-  it('refuses a key not endorsed for msteams', async () => {
-    const skype = await makeKey('k-skype', ['skype', 'webchat']);
-    published = [skype.jwk];
-    const msg = await refused(verifier().verify(`Bearer ${await token({ signWith: skype })}`, activity));
-    expect(msg).toMatch(/endorsed/);
+  it('refuses a key not endorsed for msteams, or without endorsements', async () => {
+    const v = verifier();
+    const skype = await sim.addKey(['skype', 'webchat']);
+    expect(await refused(v.verify(`Bearer ${await token({ kid: skype })}`, activity))).toBe(
+      'signing key not endorsed for msteams'
+    );
+    const bare = await sim.addKey([]);
+    clock += 61_000;
+    expect(await refused(v.verify(`Bearer ${await token({ kid: bare })}`, activity))).toBe(
+      'signing key not endorsed for msteams'
+    );
   });
 
-  it('refuses a key without endorsements', async () => {
-    const bare = await makeKey('k-bare');
-    delete (bare.jwk as { endorsements?: unknown }).endorsements;
-    published = [bare.jwk];
-    await refused(verifier().verify(`Bearer ${await token({ signWith: bare })}`, activity));
+  it('refuses a JWKS key that is not RSA', async () => {
+    sim.failNext((c) => c.path === JWKS_PATH, 1, {
+      status: 200,
+      body: { keys: [{ kty: 'EC', kid: 'ec-1', crv: 'P-256', x: 'AA', y: 'AA', endorsements: ['msteams'] }] },
+    });
+    const t = await token({ kid: 'ec-1' });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('unusable signing key');
   });
 
-  it('refuses a serviceurl claim that differs from the activity', async () => {
-    const t = await token({ serviceurl: 'https://attacker.example/' });
-    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toMatch(/serviceurl/);
-    await refused(verifier().verify(`Bearer ${await token()}`, { channelId: 'msteams' }));
+  it('requires the serviceurl claim to equal the activity serviceUrl (trailing slashes ignored)', async () => {
+    const v = verifier();
+    const other = await token({ serviceUrl: 'https://attacker.example/' });
+    expect(await refused(v.verify(`Bearer ${other}`, activity))).toMatch(/serviceurl/);
+    const missing = await token({ extra: { serviceurl: undefined } });
+    expect(await refused(v.verify(`Bearer ${missing}`, activity))).toMatch(/serviceurl/);
+    const noSlash = await token({ serviceUrl: SERVICE_URL.replace(/\/$/, '') });
+    await expect(v.verify(`Bearer ${noSlash}`, activity)).resolves.toHaveProperty('claims');
+    const t = await token();
+    expect(await refused(v.verify(`Bearer ${t}`, { channelId: 'msteams' }))).toBe('activity has no serviceUrl');
+    expect(await refused(v.verify(`Bearer ${t}`, { ...activity, channelId: 'skype' }))).toBe('channel is not msteams');
   });
 
-  it('refuses alg none', async () => {
-    const now = Math.floor(T0 / 1000);
-    const unsigned = `${b64({ alg: 'none', kid: 'k1' })}.${b64({
-      iss: TEAMS_ISSUER,
-      aud: APP_ID,
-      exp: now + 3600,
-      serviceurl: SERVICE_URL,
-    })}.`;
-    await refused(verifier().verify(`Bearer ${unsigned}`, activity));
+  it('refuses alg none before fetching any key', async () => {
+    const v = verifier();
+    const unsigned = await token({ alg: 'none' });
+    expect(unsigned.endsWith('.')).toBe(true);
+    expect(await refused(v.verify(`Bearer ${unsigned}`, activity))).toBe('token algorithm not allowed (RS256 only)');
+    expect(hits(METADATA_PATH)).toBe(0);
   });
 
-  it('refuses HS256', async () => {
-    const now = Math.floor(T0 / 1000);
-    const input = `${b64({ alg: 'HS256', kid: 'k1' })}.${b64({
-      iss: TEAMS_ISSUER,
-      aud: APP_ID,
-      exp: now + 3600,
-      serviceurl: SERVICE_URL,
-    })}`;
-    const hs = `${input}.${createHmac('sha256', 'a-shared-secret').update(input).digest('base64url')}`;
-    expect(await refused(verifier().verify(`Bearer ${hs}`, activity))).toMatch(/ALG/i);
+  it('refuses HS256, also when keyed with the RSA public key', async () => {
+    const v = verifier();
+    await v.verify(`Bearer ${await token()}`, activity); // keys cached: the public key is known
+    const confused = await token({ alg: 'HS256' });
+    expect(await refused(v.verify(`Bearer ${confused}`, activity))).toBe('token algorithm not allowed (RS256 only)');
+    const shared = await token({ alg: 'HS256', hmacSecret: 'a-shared-secret' });
+    expect(await refused(v.verify(`Bearer ${shared}`, activity))).toBe('token algorithm not allowed (RS256 only)');
+    expect(hits(JWKS_PATH)).toBe(1);
   });
 
-  it('refuses a missing or garbled bearer header', async () => {
+  it('refuses a missing or garbled bearer header, and a bad signature', async () => {
     const v = verifier();
     const t = await token();
     for (const h of [undefined, '', 'Bearer', 'Bearer ', `Basic ${t}`, `JWT ${t}`, 'Bearer not-a-jwt', 'Bearer a.b']) {
-      expect(await refused(v.verify(h, activity))).toMatch(/bearer/);
+      expect(await refused(v.verify(h, activity))).toBe('missing or malformed bearer token');
     }
-    expect(metadataHits).toBe(0);
-    await refused(v.verify('Bearer eyJ.eyJ.abc', activity));
-    expect(metadataHits).toBe(0);
-    expect(await refused(v.verify(`Bearer ${t.slice(0, -6)}AAAAAA`, activity))).toMatch(/signature/);
+    expect(await refused(v.verify('Bearer eyJ.eyJ.abc', activity))).toBe('malformed token');
+    const [h, p] = t.split('.');
+    const noKid = `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${p}.${t.split('.')[2]}`;
+    expect(await refused(v.verify(`Bearer ${noKid}`, activity))).toBe('token has no kid');
+    expect(hits(METADATA_PATH)).toBe(0);
+    expect(await refused(v.verify(`Bearer ${t.slice(0, -6)}AAAAAA`, activity))).toBe('bad token signature');
+    const forged = Buffer.from(JSON.stringify({ iss: TEAMS_ISSUER, aud: 'other' })).toString('base64url');
+    expect(await refused(v.verify(`Bearer ${h}.${forged}.${t.split('.')[2]}`, activity))).toBe('bad token signature');
   });
 
-  it('turns metadata and JWKS fetch failures into a SignatureError without internals', async () => {
-    metadataStatus = 500;
+  it('turns metadata and JWKS failures into "signing keys unavailable"', async () => {
     const t = await token();
-    const m1 = await refused(verifier().verify(`Bearer ${t}`, activity));
-    expect(m1).toBe('signing keys unavailable');
-    metadataStatus = 200;
-    jwksStatus = 503;
-    const m2 = await refused(verifier().verify(`Bearer ${t}`, activity));
-    expect(m2).toBe('signing keys unavailable');
-    const unreachable = createTeamsVerifier({
-      openIdMetadataUrl: 'http://127.0.0.1:1/openid',
-      appId: APP_ID,
-      now: () => clock,
-    });
+    sim.failNext((c) => c.path === METADATA_PATH, 1, { status: 500, body: { secret: 'internal detail' } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    sim.failNext((c) => c.path === JWKS_PATH, 1, { status: 503, body: { secret: 'internal detail' } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    sim.failNext((c) => c.path === METADATA_PATH, 1, { status: 200, body: { issuer: TEAMS_ISSUER } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    sim.failNext((c) => c.path === JWKS_PATH, 1, { status: 200, body: 'not json' });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+
+    const unreachable = verifier({ openIdMetadataUrl: 'http://127.0.0.1:1/openid' });
     expect(await refused(unreachable.verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
-    const throwing = createTeamsVerifier({
-      openIdMetadataUrl: `${base}/openid`,
-      appId: APP_ID,
-      now: () => clock,
-      fetch: () => Promise.reject(new Error('ECONNRESET secret-internal')),
-    });
+    const throwing = verifier({ fetch: () => Promise.reject(new Error('ECONNRESET secret-internal')) });
     expect(await refused(throwing.verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    // Fails closed, and the next verify tries again.
+    await expect(verifier().verify(`Bearer ${t}`, activity)).resolves.toHaveProperty('claims');
+  });
+
+  it('refuses when the JWKS has no keys', async () => {
+    const t = await token();
+    sim.failNext((c) => c.path === JWKS_PATH, 1, { status: 200, body: { issuer: TEAMS_ISSUER } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    sim.failNext((c) => c.path === JWKS_PATH, 1, { status: 200, body: { keys: [] } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('unknown signing key');
+  });
+
+  it('refuses a JWKS answer larger than the cap', async () => {
+    const t = await token();
+    const padding = 'x'.repeat(TEAMS_MAX_KEYS_RESPONSE_BYTES + 1);
+    sim.failNext((c) => c.path === JWKS_PATH, 1, { status: 200, body: { keys: [], padding } });
+    expect(await refused(verifier().verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    expect(hits(JWKS_PATH)).toBe(1);
+  });
+
+  it('gives up on a key server that hangs within fetchTimeoutMs (default 5 s)', async () => {
+    expect(TEAMS_FETCH_TIMEOUT_MS).toBe(5000);
+    const t = await token();
+    const v = verifier({ fetchTimeoutMs: 300 });
+
+    const held = sim.holdNext((c) => c.path === JWKS_PATH, 1);
+    let started = Date.now();
+    expect(await refused(v.verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    let elapsed = Date.now() - started;
+    await held.arrived;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2000);
+
+    sim.holdNext((c) => c.path === METADATA_PATH, 1);
+    started = Date.now();
+    expect(await refused(v.verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    // An injected fetch that ignores the abort signal is cut off too.
+    const deaf = verifier({ fetchTimeoutMs: 300, fetch: () => new Promise<Response>(() => undefined) });
+    started = Date.now();
+    expect(await refused(deaf.verify(`Bearer ${t}`, activity))).toBe('signing keys unavailable');
+    elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2000);
+
+    sim.releaseAll();
+    await expect(v.verify(`Bearer ${t}`, activity)).resolves.toHaveProperty('claims');
   });
 });

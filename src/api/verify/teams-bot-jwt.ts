@@ -1,21 +1,23 @@
 /**
  * Microsoft Teams / Bot Framework inbound authentication (SPEC §6; reference §2.5): an RS256 JWT from
  * `Authorization: Bearer`, signed by a key from the OpenID metadata document's `jwks_uri`. Keys are cached up to
- * 24 h and refetched once on an unknown `kid` (at most once a minute). `iss = https://api.botframework.com`,
- * `aud` = the bot's app id, 5 min clock skew, the `serviceurl` claim equals the activity's `serviceUrl`, and the
- * signing key's `endorsements` include `msteams`.
+ * 24 h and refetched once on an unknown `kid` (at most once a minute, one fetch in flight). `iss =
+ * https://api.botframework.com`, `aud` = the bot's app id, 5 min clock skew, `exp` required, the `serviceurl` claim
+ * equals the activity's `serviceUrl`, and the signing key's `endorsements` include `msteams`.
+ *
+ * The signature and the registered claims are checked by jose's `jwtVerify` (`algorithms: ['RS256']`, so `none`
+ * and HS256 — also HS256 keyed with the RSA public key — are refused before any key is looked up). Key discovery
+ * is ours: the metadata indirection, the endorsements and the refetch policy are Bot Framework specifics that
+ * jose's remote JWKS does not have. Metadata and JWKS fetches share one deadline (`fetchTimeoutMs`) and each
+ * answer is capped at {@link TEAMS_MAX_KEYS_RESPONSE_BYTES}, so a hung or flooding key server gives a 401 quickly.
  *
  * Every failure (including metadata or JWKS fetch failures) is a {@link SignatureError} (401) with a short reason
  * that never contains the token, key material or fetch internals.
  */
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { errors, importJWK, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { SignatureError } from '../errors';
 
-/**
- * The JWS check is node:crypto's (RS256 only). jose 6 is ESM-only and jest's CommonJS registry (jest.config.js,
- * not changed here) cannot load it, so this file does not import it; the checks are the ones jose's jwtVerify does.
- */
 export interface JWK {
   readonly kty?: string;
   readonly kid?: string;
@@ -36,12 +38,18 @@ export const TEAMS_CLOCK_SKEW_SECONDS = 5 * 60;
 export const TEAMS_KEYS_MAX_AGE_MS = 24 * 60 * 60_000;
 export const TEAMS_REFETCH_MIN_INTERVAL_MS = 60_000;
 export const TEAMS_CHANNEL_ID = 'msteams';
+/** Default deadline for one key refresh (metadata + JWKS). */
+export const TEAMS_FETCH_TIMEOUT_MS = 5_000;
+/** Largest metadata or JWKS answer read; a bigger one fails the refresh. */
+export const TEAMS_MAX_KEYS_RESPONSE_BYTES = 1024 * 1024;
 
 export interface TeamsVerifierOptions {
   readonly openIdMetadataUrl: string;
   readonly appId: string;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
+  /** Deadline for one key refresh (metadata + JWKS together), default {@link TEAMS_FETCH_TIMEOUT_MS}. */
+  readonly fetchTimeoutMs?: number;
 }
 
 export interface TeamsActivityForAuth {
@@ -53,12 +61,19 @@ export interface TeamsVerifier {
   verify(authorization: string | undefined, activity: TeamsActivityForAuth): Promise<{ claims: JWTPayload }>;
 }
 
+type VerificationKey = Awaited<ReturnType<typeof importJWK>>;
+
 interface KeyCache {
   readonly keys: readonly JWK[];
   readonly fetchedAt: number;
+  /** Imported keys by kid, so a key is imported once per fetch. */
+  readonly imported: Map<string, Promise<VerificationKey>>;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+
+/** Claim names a reason may mention (jose reports which claim failed; only known names are echoed). */
+const NAMED_CLAIMS = new Set(['iss', 'aud', 'exp', 'nbf', 'iat', 'sub', 'jti', 'typ']);
 
 function httpUrl(value: unknown): string | null {
   if (typeof value !== 'string') return null;
@@ -75,50 +90,119 @@ function sameServiceUrl(a: string, b: string): boolean {
   return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 }
 
+/** Reads at most `cap` bytes of the body; a longer (or longer-declared) body is an error. */
+async function readCapped(res: Response, cap: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > cap) {
+    res.body?.cancel().catch(() => undefined);
+    throw new Error('response too large');
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+    if (done || !value) break;
+    size += value.byteLength;
+    if (size > cap) {
+      reader.cancel().catch(() => undefined);
+      throw new Error('response too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `work`, or a rejection as soon as `signal` aborts (also when an injected fetch ignores the signal). */
+function beforeDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('timed out'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A short reason for a jose (or other) verification failure: no token, claim values or key material. */
+function reasonFor(err: unknown): string {
+  if (err instanceof SignatureError) return err.message;
+  if (err instanceof errors.JWTExpired) return 'token expired ("exp")';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const claim = NAMED_CLAIMS.has(err.claim) ? `"${err.claim}"` : 'a';
+    if (err.reason === 'missing') return `missing ${claim} claim`;
+    if (err.reason === 'invalid') return `invalid ${claim} claim`;
+    if (err.claim === 'nbf') return 'token not yet valid ("nbf")';
+    return `unexpected ${claim} claim`;
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed (RS256 only)';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad token signature';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed token';
+  if (err instanceof errors.JOSENotSupported) return 'unsupported token';
+  return 'token verification failed';
+}
+
 export function createTeamsVerifier(options: TeamsVerifierOptions): TeamsVerifier {
   const doFetch = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
+  const fetchTimeoutMs = options.fetchTimeoutMs ?? TEAMS_FETCH_TIMEOUT_MS;
   let cache: KeyCache | null = null;
   let lastFetchAt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<KeyCache> | null = null;
 
-  async function getJson(url: string): Promise<unknown> {
-    const res = await doFetch(url, { headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`status ${res.status}`);
-    return res.json();
+  async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
+    const res = await doFetch(url, { headers: { accept: 'application/json' }, signal });
+    if (!res.ok) {
+      res.body?.cancel().catch(() => undefined);
+      throw new Error(`status ${res.status}`);
+    }
+    return JSON.parse(await readCapped(res, TEAMS_MAX_KEYS_RESPONSE_BYTES)) as unknown;
   }
 
-  async function fetchKeys(): Promise<KeyCache> {
-    lastFetchAt = now();
-    const metadata = await getJson(options.openIdMetadataUrl);
+  async function fetchKeys(signal: AbortSignal): Promise<KeyCache> {
+    const startedAt = now();
+    lastFetchAt = startedAt;
+    const metadata = await getJson(options.openIdMetadataUrl, signal);
     const jwksUri = httpUrl((metadata as { jwks_uri?: unknown } | null)?.jwks_uri);
     if (!jwksUri) throw new Error('metadata without jwks_uri');
-    const jwks = (await getJson(jwksUri)) as { keys?: unknown } | null;
+    const jwks = (await getJson(jwksUri, signal)) as { keys?: unknown } | null;
     if (!jwks || !Array.isArray(jwks.keys)) throw new Error('jwks without keys');
+    signal.throwIfAborted();
     const keys = jwks.keys.filter((k: unknown): k is JWK => typeof k === 'object' && k !== null);
-    cache = { keys, fetchedAt: lastFetchAt };
+    cache = { keys, fetchedAt: startedAt, imported: new Map() };
     return cache;
   }
 
   function refresh(): Promise<KeyCache> {
     if (!inflight) {
-      inflight = fetchKeys().finally(() => {
+      const signal = AbortSignal.timeout(fetchTimeoutMs);
+      inflight = beforeDeadline(fetchKeys(signal), signal).finally(() => {
         inflight = null;
       });
     }
     return inflight;
   }
 
-  async function keysFor(kid: string | undefined): Promise<readonly JWK[]> {
+  async function keysFor(kid: string): Promise<KeyCache> {
     const t = now();
-    if (!cache || t - cache.fetchedAt >= TEAMS_KEYS_MAX_AGE_MS) {
-      return (await refresh()).keys;
-    }
+    if (!cache || t - cache.fetchedAt >= TEAMS_KEYS_MAX_AGE_MS) return refresh();
     const known = cache.keys.some((k) => k.kid === kid);
-    if (!known && t - lastFetchAt >= TEAMS_REFETCH_MIN_INTERVAL_MS) {
-      return (await refresh()).keys;
+    if (!known && (inflight || t - lastFetchAt >= TEAMS_REFETCH_MIN_INTERVAL_MS)) return refresh();
+    return cache;
+  }
+
+  function importKey(from: KeyCache, jwk: JWK & { kid: string }): Promise<VerificationKey> {
+    let key = from.imported.get(jwk.kid);
+    if (!key) {
+      const { kty, n, e } = jwk;
+      key =
+        kty === 'RSA' && typeof n === 'string' && typeof e === 'string'
+          ? importJWK({ kty, n, e }, 'RS256')
+          : Promise.reject(new Error('not an RSA key'));
+      key.catch(() => undefined);
+      from.imported.set(jwk.kid, key);
     }
-    return cache.keys;
+    return key;
   }
 
   async function verify(
@@ -133,58 +217,41 @@ export function createTeamsVerifier(options: TeamsVerifierOptions): TeamsVerifie
     const channelId = typeof activity.channelId === 'string' ? activity.channelId : TEAMS_CHANNEL_ID;
     if (channelId !== TEAMS_CHANNEL_ID) throw new SignatureError('channel is not msteams');
 
-    const parts = token.split('.');
-    let header: { alg?: unknown; kid?: unknown };
+    // jose calls this only after the header parsed and its `alg` is RS256.
+    const getKey: JWTVerifyGetKey = async (header) => {
+      const kid = typeof header.kid === 'string' && header.kid !== '' ? header.kid : null;
+      if (!kid) throw new SignatureError('token has no kid');
+      let keys: KeyCache;
+      try {
+        keys = await keysFor(kid);
+      } catch {
+        throw new SignatureError('signing keys unavailable');
+      }
+      const jwk = keys.keys.find((k): k is JWK & { kid: string } => k.kid === kid);
+      if (!jwk) throw new SignatureError('unknown signing key');
+      if (!Array.isArray(jwk.endorsements) || !jwk.endorsements.includes(channelId)) {
+        throw new SignatureError('signing key not endorsed for msteams');
+      }
+      try {
+        return await importKey(keys, jwk);
+      } catch {
+        throw new SignatureError('unusable signing key');
+      }
+    };
+
     let claims: JWTPayload;
     try {
-      header = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8')) as typeof header;
-      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as JWTPayload;
-    } catch {
-      throw new SignatureError('malformed token');
-    }
-    if (!header || typeof header !== 'object' || !claims || typeof claims !== 'object' || Array.isArray(claims)) {
-      throw new SignatureError('malformed token');
-    }
-    if (header.alg !== 'RS256') throw new SignatureError('token algorithm not allowed (RS256 only)');
-    const kid = typeof header.kid === 'string' ? header.kid : undefined;
-    if (!kid) throw new SignatureError('token has no kid');
-
-    let keys: readonly JWK[];
-    try {
-      keys = await keysFor(kid);
-    } catch {
-      throw new SignatureError('signing keys unavailable');
-    }
-    const jwk = keys.find((k) => k.kid === kid);
-    if (!jwk) throw new SignatureError('unknown signing key');
-    if (!Array.isArray(jwk.endorsements) || !jwk.endorsements.includes(channelId)) {
-      throw new SignatureError('signing key not endorsed for msteams');
-    }
-    let publicKey: KeyObject;
-    try {
-      publicKey = createPublicKey({ key: { kty: 'RSA', n: jwk.n, e: jwk.e }, format: 'jwk' });
-    } catch {
-      throw new SignatureError('unusable signing key');
-    }
-    const signature = Buffer.from(parts[2] ?? '', 'base64url');
-    const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
-    let ok = false;
-    try {
-      ok = verifySignature('RSA-SHA256', signed, publicKey, signature);
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw new SignatureError('bad token signature');
-
-    if (claims.iss !== TEAMS_ISSUER) throw new SignatureError('unexpected "iss" claim');
-    const aud = claims.aud;
-    const audOk = typeof aud === 'string' ? aud === options.appId : Array.isArray(aud) && aud.includes(options.appId);
-    if (!audOk) throw new SignatureError('unexpected "aud" claim');
-    const nowSec = now() / 1000;
-    if (typeof claims.exp !== 'number') throw new SignatureError('missing "exp" claim');
-    if (claims.exp + TEAMS_CLOCK_SKEW_SECONDS <= nowSec) throw new SignatureError('token expired ("exp")');
-    if (typeof claims.nbf === 'number' && claims.nbf - TEAMS_CLOCK_SKEW_SECONDS > nowSec) {
-      throw new SignatureError('token not yet valid ("nbf")');
+      const { payload } = await jwtVerify<JWTPayload>(token, getKey, {
+        algorithms: ['RS256'],
+        issuer: TEAMS_ISSUER,
+        audience: options.appId,
+        clockTolerance: TEAMS_CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp'],
+        currentDate: new Date(now()),
+      });
+      claims = payload;
+    } catch (err) {
+      throw new SignatureError(reasonFor(err));
     }
     const claimed = claims['serviceurl'];
     if (typeof claimed !== 'string' || !sameServiceUrl(claimed, serviceUrl)) {
