@@ -70,13 +70,25 @@ export function createStarter(deps: { temporal: Client; taskQueue: string; logge
         deps.logger.warn({ workflowId: spec.workflowId, err: { name: (err as Error).name } }, 'Temporal unreachable');
         throw new UnavailableError('Temporal is unreachable; nothing was started, retry the request');
       }
-      deps.logger.error(
-        { workflowId: spec.workflowId, err: { name: (err as Error).name, message: (err as Error).message } },
-        'workflow start refused'
-      );
+      deps.logger.error({ workflowId: spec.workflowId, err: describeChain(err) }, 'workflow start refused');
       throw err;
     }
   };
+}
+
+/**
+ * An error and its causes (at most 5 deep) as name, message and gRPC code: what a refused start needs to be
+ * understood from the log (Temporal's reason, such as an id or a search attribute over its limit, is usually in
+ * the cause). Workflow ids and Temporal's messages carry no secrets.
+ */
+function describeChain(err: unknown): Record<string, unknown> {
+  const chain: Array<Record<string, unknown>> = [];
+  for (let e: unknown = err; e instanceof Error && chain.length < 5; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    chain.push({ name: e.name, message: e.message, ...(typeof code === 'number' ? { code } : {}) });
+  }
+  const [top, ...causes] = chain;
+  return { ...(top ?? { name: typeof err, message: String(err) }), ...(causes.length > 0 ? { causes } : {}) };
 }
 
 /** Waits up to `ms` for a run's result; undefined when it is still running then. */

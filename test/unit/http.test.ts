@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createJiraClient } from '../../src/activities/jira/client';
 import { HttpError, MAX_RESPONSE_BYTES, requestJson, ResponseTooLargeError } from '../../src/http';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -92,6 +93,20 @@ describe('redirects', () => {
     });
     expect(((await rejection(get('/moved'))) as HttpError).status).toBe(302);
     expect(site.hits).toEqual(['GET /moved']);
+  });
+});
+
+describe('the Jira client', () => {
+  it('When a Jira base URL answers 302 to another host, Then the signed request is not sent there', async () => {
+    site.handle((_req, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/rest/api/3/user/email?accountId=a` }).end();
+    });
+    const client = createJiraClient({ baseUrl: site.url, clientKey: 'k', sharedSecret: 's' }, { timeoutMs: 5_000 });
+    const err = await rejection(client.getUserEmail('a'));
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).status).toBe(302);
+    expect(site.hits).toEqual(['GET /rest/api/3/user/email?accountId=a']);
+    expect(elsewhere.hits).toEqual([]);
   });
 });
 

@@ -19,9 +19,9 @@ export function jiraWebhookService(deps: IntakeDeps & { db: Knex }) {
   const lookup = jiraSecretLookup(deps.db);
   return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
     const { integrationId } = await verifyConnectJwt(req, lookup);
-    const payload = parseJiraBody(req.rawBody);
-    const plan = planJiraDelivery(payload);
+    const payload = parseJiraBody(req.rawBody, Date.now());
     const deliveryKey = jiraDeliveryKey(payload, req.identifier);
+    const plan = planJiraDelivery(payload);
     return intake<typeof jiraIssueUpdated>(deps, {
       provider: 'jira',
       integrationId,
