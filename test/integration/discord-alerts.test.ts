@@ -151,7 +151,7 @@ test('404 before anything starts: integration not installed, another provider, o
   expect(await stack.db('chat_messages')).toHaveLength(0);
 });
 
-test('400 for a bad body, and for a Teams integration (not supported yet)', async () => {
+test('400 for a bad body, and for a Teams integration given a Discord channelId (or no conversationId)', async () => {
   expect((await postAlert({ integrationId: discordId })).status).toBe(400);
   expect((await postAlert({ integrationId: discordId, channelId: 'general' })).status).toBe(400);
   expect((await postAlert({ channelId: CHANNEL })).status).toBe(400);
@@ -165,9 +165,12 @@ test('400 for a bad body, and for a Teams integration (not supported yet)', asyn
     )[0].id
   );
   await fx.installIntegration(stack.db, orgId, teamsId);
-  const teams = await postAlert({ integrationId: teamsId, conversationId: '19:abc@thread.tacv2' });
+  const teams = await postAlert({ integrationId: teamsId, channelId: CHANNEL });
   expect(teams.status).toBe(400);
-  expect(teams.body.error.message).toContain('Teams alerts are not supported yet');
+  expect(teams.body.error.message).toContain('channelId: only for Discord; give conversationId');
+  const none = await postAlert({ integrationId: teamsId });
+  expect(none.status).toBe(400);
+  expect(none.body.error.message).toContain('conversationId: required for a Teams integration');
   expect(discord.calls).toHaveLength(0);
 });
 

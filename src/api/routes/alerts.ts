@@ -12,7 +12,7 @@ const alertSchema = z.strictObject({
     .string()
     .regex(/^\d{1,25}$/, 'must be a Discord channel id')
     .optional(),
-  /** Teams conversation id (later). */
+  /** Teams conversation id: a channel (`19:…@thread.tacv2`) or a personal chat (`a:…`). */
   conversationId: z.string().min(1).max(500).optional(),
 });
 
