@@ -35,7 +35,7 @@ let stack: Stack;
 let jira: JiraSimulator;
 let sim: TeamsSimulator;
 let w: TeamsWorld;
-let card: { messageId: string; chatMessageId: number };
+let card: { messageId: string; chatMessageId: number; workflowId: string };
 
 beforeAll(async () => {
   jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
@@ -106,6 +106,7 @@ test('the alert card is posted once and recorded; it offers Resolve, Archive and
     service_url: sim.baseUrl,
   });
   expect(currentCard().actions).toEqual(['Resolve', 'Archive', 'Assign']);
+  if (process.env.RECORD_HISTORIES === '1') await recordHistory(stack.client, card.workflowId, 'posted');
 });
 
 test('Resolve: the group is resolved and the clicked card is updated in place (channel id), offering Unresolve', async () => {

@@ -49,9 +49,12 @@ test('there are recorded histories for every workflow type', () => {
       'jiraIssueUpdated',
       'linkJiraIssue',
       'postDiscordAlert',
+      'postTeamsAlert',
       'syncAssigneeToJira',
       'syncCommentToJira',
       'syncStatusToJira',
+      'teamsCardAction',
+      'teamsReply',
     ].sort()
   );
   expect(recorded.length).toBeGreaterThanOrEqual(27);

@@ -186,7 +186,7 @@ export async function postActivity(
 export async function postCard(
   stack: Stack,
   o: { groupId: number; integrationId: number; conversationId: string; requestId?: string }
-): Promise<{ messageId: string; chatMessageId: number }> {
+): Promise<{ messageId: string; chatMessageId: number; workflowId: string }> {
   const res = await fetch(`${stack.api}/api/groups/${o.groupId}/alerts`, {
     method: 'POST',
     headers: {
@@ -196,10 +196,15 @@ export async function postCard(
     },
     body: JSON.stringify({ integrationId: o.integrationId, conversationId: o.conversationId }),
   });
-  const body = (await res.json()) as { messageId?: string; chatMessageId?: number; error?: unknown };
+  const body = (await res.json()) as {
+    messageId?: string;
+    chatMessageId?: number;
+    workflowId?: string;
+    error?: unknown;
+  };
   if (res.status !== 201 || !body.messageId)
     throw new Error(`alert post failed: ${res.status} ${JSON.stringify(body)}`);
-  return { messageId: body.messageId, chatMessageId: Number(body.chatMessageId) };
+  return { messageId: body.messageId, chatMessageId: Number(body.chatMessageId), workflowId: String(body.workflowId) };
 }
 
 /**
