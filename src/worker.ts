@@ -34,6 +34,7 @@ export async function createWorker(
       cache: deps.cache,
       discordApiBaseUrl: config.discord.apiBaseUrl,
       httpTimeoutMs: config.httpTimeoutMs,
+      allowHttpLoopback: config.allowHttpLoopback,
       publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
       linkSecret: config.linkSecret,
       teams: config.teams,

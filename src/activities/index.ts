@@ -40,6 +40,8 @@ export interface ActivityDeps {
   readonly cache: Cache;
   readonly discordApiBaseUrl: string;
   readonly httpTimeoutMs: number;
+  /** ALLOW_HTTP_LOOPBACK: Jira base URLs may be http on loopback hosts (tests, demos); default true. */
+  readonly allowHttpLoopback?: boolean;
   /** Where people reach this service: account-link URLs in chat start with it (no trailing slash). */
   readonly publicUrl?: string;
   /** HMAC key of account-link tokens; unset → chat linking is not configured. */
@@ -95,6 +97,7 @@ export function createActivityGroups(deps: ActivityDeps) {
     jira: createJiraActivities({
       db: deps.db,
       clientFor: (site) => createJiraClient(site, { timeoutMs: deps.httpTimeoutMs }),
+      policy: { allowHttpLoopback: deps.allowHttpLoopback ?? true },
     }),
     discord: mergeActivities(
       createDiscordActivities({ db: deps.db, client: discord }),

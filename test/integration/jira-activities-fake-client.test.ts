@@ -179,6 +179,26 @@ describe('jiraPushAssignee', () => {
     expect(jira.sites).toEqual([expect.objectContaining({ integrationId: w.integrationId, baseUrl: BASE_URL })]);
   });
 
+  it('refuses an http loopback base_url when ALLOW_HTTP_LOOPBACK is off (the policy reaches the activities)', async () => {
+    await assign({ userId: w.janeId });
+    await db('integrations')
+      .where('id', w.integrationId)
+      .update({ metadata: db.raw(`metadata || '{"base_url": "http://127.0.0.1:9"}'::jsonb`) });
+    const sites: unknown[] = [];
+    const strict = createJiraActivities({
+      db,
+      clientFor: (site) => {
+        sites.push(site);
+        throw new Error('no client may be built for a refused site');
+      },
+      policy: { allowHttpLoopback: false },
+    });
+    await expect(
+      strict.jiraPushAssignee({ groupId: w.groupId, externalIssueId: w.externalIssueId })
+    ).rejects.toMatchObject({ type: 'IntegrationMisconfigured', nonRetryable: true });
+    expect(sites).toHaveLength(0);
+  });
+
   it('finds the Jira user by verified email, remembers the account, and sets the assignee', async () => {
     await assign({ userId: w.janeId });
     const jira = fakeJira(db, {

@@ -21,23 +21,25 @@ import type { PushStatusInput } from './push-status';
 import { pushStatus } from './push-status';
 import type { EmailHashCache, ResolveAssigneeInput, ResolvedJiraAssignee } from './resolve-assignee';
 import { resolveAssigneeEmail } from './resolve-assignee';
-import type { ClientFor } from './site';
-import { connector } from './site';
+import type { BaseUrlPolicy, ClientFor } from './site';
+import { DEFAULT_BASE_URL_POLICY, connector } from './site';
 import type { CommentSyncResult, SyncCommentInput } from './sync-comment';
 import { syncComment } from './sync-comment';
 
 export interface JiraActivityDeps {
   readonly db: Knex;
   readonly clientFor: ClientFor;
+  /** ALLOW_HTTP_LOOPBACK: whether a site's base_url may be http on a loopback host. */
+  readonly policy?: BaseUrlPolicy;
 }
 
-export function createJiraActivities({ db, clientFor }: JiraActivityDeps) {
-  const push: PushDeps = { db, connect: connector(db, clientFor) };
+export function createJiraActivities({ db, clientFor, policy = DEFAULT_BASE_URL_POLICY }: JiraActivityDeps) {
+  const push: PushDeps = { db, connect: connector(db, clientFor, policy) };
   const emailCache: EmailHashCache = new Map();
   return {
     /** Step 1 of the assignee chain: payload email → external_actors link → Jira's user/email API (email scope). */
     jiraResolveAssigneeEmail: (input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> =>
-      resolveAssigneeEmail({ db, clientFor, cache: emailCache }, input),
+      resolveAssigneeEmail({ db, clientFor, cache: emailCache, policy }, input),
     /** Pushes the group's current assignee to one linked Jira issue. Team assignments are never pushed. */
     jiraPushAssignee: (input: PushAssigneeInput): Promise<PushResult> => pushAssignee(push, input),
     /** Moves one linked Jira issue to the status mapped for the group's status, through a fresh transition list. */

@@ -8,6 +8,7 @@ import { emailSha256 } from '../../domain/hash';
 import type { AssigneeTarget } from '../../domain/model';
 import { callJira } from './push-support';
 import type { ClientFor } from './site';
+import type { BaseUrlPolicy } from './site';
 import { loadJiraSite } from './site';
 
 /** How long an email hash fetched from Jira is reused, in memory only (SPEC §5). */
@@ -20,6 +21,8 @@ export interface ResolveDeps {
   readonly db: Knex;
   readonly clientFor: ClientFor;
   readonly cache: EmailHashCache;
+  /** Which base URLs a site may have (https; http only on loopback when allowed). */
+  readonly policy?: BaseUrlPolicy;
 }
 
 export interface ResolveAssigneeInput {
@@ -50,7 +53,7 @@ export async function resolveAssigneeEmail(
     .whereNotNull('user_id')
     .first('id');
   if (actor) return { target: { kind: 'actor', accountId }, via: 'external_actor' };
-  const site = await loadJiraSite(deps.db, input.integrationId);
+  const site = await loadJiraSite(deps.db, input.integrationId, deps.policy);
   if (!site.emailScope) {
     return {
       target: null,

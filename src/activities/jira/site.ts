@@ -33,7 +33,7 @@ export interface BaseUrlPolicy {
 
 /**
  * The policy when the caller passes none: loopback http allowed (tests and the demo run simulators on
- * http://127.0.0.1). The worker should pass `{ allowHttpLoopback: config.allowHttpLoopback }`.
+ * http://127.0.0.1). The worker passes `{ allowHttpLoopback: config.allowHttpLoopback }`.
  */
 export const DEFAULT_BASE_URL_POLICY: BaseUrlPolicy = { allowHttpLoopback: true };
 
