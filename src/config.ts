@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** Local Postgres used when DATABASE_URL is unset (an embedded database comes later, see README). */
+/**
+ * Where the separate `start:api` / `start:worker` processes look when DATABASE_URL is unset. `npm start` runs the
+ * embedded database instead (see `embeddedDb` and src/dev/embedded-db.ts).
+ */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/issue_sync';
 
 /** Bot Framework's own OpenID metadata document (reference §2.5). */
@@ -41,8 +44,10 @@ const envSchema = z.object({
   ALLOW_HTTP_LOOPBACK: z.enum(['true', 'false', '1', '0']).optional(),
   /** Prebundled workflow code for the worker (tests bundle once); unset: bundle src/workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
-  /** Where `npm start` keeps the dev server's SQLite file. */
+  /** Where `npm start` keeps the dev server's SQLite file and the embedded database (DATA_DIR/pg). */
   DATA_DIR: z.string().default('.data'),
+  /** Port of the embedded database on 127.0.0.1 (only when DATABASE_URL is unset); 0 = any free port. */
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 
 export interface Config {
@@ -73,6 +78,11 @@ export interface Config {
   readonly allowHttpLoopback: boolean;
   readonly workflowBundlePath: string | undefined;
   readonly dataDir: string;
+  /**
+   * DATABASE_URL was unset: `npm start` runs the embedded database (PGlite under DATA_DIR/pg) and uses its URL
+   * instead of `databaseUrl`.
+   */
+  readonly embeddedDb: { readonly port: number } | undefined;
 }
 
 /** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
@@ -116,5 +126,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : e.ALLOW_HTTP_LOOPBACK === 'true' || e.ALLOW_HTTP_LOOPBACK === '1',
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     dataDir: e.DATA_DIR,
+    embeddedDb: cleaned['DATABASE_URL'] === undefined ? Object.freeze({ port: e.EMBEDDED_DB_PORT }) : undefined,
   });
 }
