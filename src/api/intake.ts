@@ -1,6 +1,6 @@
 /**
  * The one path every webhook takes after verification and parsing: record the delivery once (unique on
- * provider + delivery key), start exactly one workflow through the starter, answer at once. A duplicate
+ * provider + integration + delivery key), start exactly one workflow through the starter, answer at once. A duplicate
  * changes nothing and gets 200; Temporal unreachable → 503 with the delivery left `accepted`, so the
  * provider's retry redrives it. A route may give its own reply body (Discord answers `{type: 6}`).
  *
@@ -180,7 +180,7 @@ function startInBackground(deps: IntakeDeps, d: Delivery, row: StoredDelivery): 
 }
 
 export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delivery<W>): Promise<IntakeReply> {
-  const workflowId = d.run ? deliveryWorkflowId(d.provider, d.deliveryKey) : null;
+  const workflowId = d.run ? deliveryWorkflowId(d.provider, d.deliveryKey, d.integrationId) : null;
   const skipReason = d.run ? null : (d.skipReason ?? 'nothing to run');
   const stored = storedRun(d);
   const inserted = await deps
@@ -198,7 +198,7 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
       finished_at: skipReason ? deps.db.fn.now() : null,
       ...(stored ? { run: JSON.stringify(stored) } : {}),
     })
-    .onConflict(['provider', 'delivery_key'])
+    .onConflict(['provider', 'integration_id', 'delivery_key'])
     .ignore()
     .returning('id');
   if (inserted.length === 0) return duplicate(deps, d);
@@ -224,6 +224,9 @@ async function duplicate<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delive
   const [row] = await deps
     .db('webhook_deliveries')
     .where({ provider: d.provider, delivery_key: d.deliveryKey })
+    .where((q) =>
+      d.integrationId === null ? q.whereNull('integration_id') : q.where('integration_id', d.integrationId)
+    )
     .increment('attempts', 1)
     .returning(['id', 'status', 'workflow_id']);
   const deliveryId = Number(row.id);

@@ -9,9 +9,13 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { ChangeProvider, Provider } from '../domain/model';
 import { SA } from './shared';
 
-/** The id of the run a webhook delivery starts: `<provider>-<delivery key>` (SPEC §3). */
-export function deliveryWorkflowId(provider: Provider, deliveryKey: string): string {
-  return `${provider}-${deliveryKey}`;
+/**
+ * The id of the run a webhook delivery starts: `<provider>-<integration id>-<delivery key>` (deliveries are
+ * unique per provider and integration, SPEC §3: one tenant's key never meets another's run), or
+ * `<provider>-<delivery key>` for a delivery without an integration.
+ */
+export function deliveryWorkflowId(provider: Provider, deliveryKey: string, integrationId: number | null): string {
+  return integrationId === null ? `${provider}-${deliveryKey}` : `${provider}-${integrationId}-${deliveryKey}`;
 }
 
 /** Ids of runs the tracker API starts; the request id is the Idempotency-Key (or a fresh UUID). */

@@ -85,7 +85,7 @@ async function resultOf(workflowId: string): Promise<ChatActionResult> {
 }
 
 async function expectArchivedOnce(id: string, token: string): Promise<void> {
-  const result = await resultOf(`discord-${id}`);
+  const result = await resultOf(`discord-${w.discordId}-${id}`);
   expect(result).toMatchObject({ outcome: 'applied', userId: w.janeId, changes: [{ kind: 'archived' }] });
   expect((await stack.db('groups').where('id', w.groupId).first()).status).toBe(2);
   expect(await stack.db('activities').where({ group_id: w.groupId, type: 3 })).toHaveLength(1);

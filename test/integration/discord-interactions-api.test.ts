@@ -291,7 +291,7 @@ describe('state changes', () => {
     const delivery = await stack.db('webhook_deliveries').where({ provider: 'discord', delivery_key: id }).first();
     expect(delivery).toMatchObject({
       integration_id: String(world.integrationId),
-      workflow_id: `discord-${id}`,
+      workflow_id: `discord-${world.integrationId}-${id}`,
       status: 'accepted',
     });
     expect(delivery.run).toMatchObject({
@@ -318,7 +318,7 @@ describe('state changes', () => {
       message_ephemeral: true,
     });
     expect(new Date(token.expires_at).getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
-    const run = await waitForRun(`discord-${id}`);
+    const run = await waitForRun(`discord-${world.integrationId}-${id}`);
     expect(run.type).toBe('discordInteraction');
     // The stamp says Temporal has it, so the pump leaves it alone.
     const until = Date.now() + 3_000;
@@ -330,11 +330,11 @@ describe('state changes', () => {
   test('When the same interaction arrives twice, Then the same answer, one row each, one run', async () => {
     const body = click(`assign:${world.groupId}`, { values: ['none'] });
     expect((await post(stack.api, body)).json).toEqual({ type: 6 });
-    const first = await waitForRun(`discord-${String(body.id)}`);
+    const first = await waitForRun(`discord-${world.integrationId}-${String(body.id)}`);
     expect((await post(stack.api, body)).json).toEqual({ type: 6 });
     expect(await counts()).toEqual({ deliveries: 1, interactions: 1 });
     expect((await stack.db('webhook_deliveries').first()).attempts).toBe(2);
-    const again = await stack.client.workflow.getHandle(`discord-${String(body.id)}`).describe();
+    const again = await stack.client.workflow.getHandle(`discord-${world.integrationId}-${String(body.id)}`).describe();
     expect(again.runId).toBe(first.runId);
   });
 
@@ -354,7 +354,7 @@ describe('state changes', () => {
     expect(row.status).toBe('accepted');
     expect(row.run).toMatchObject({ workflowType: 'discordInteraction', input: { action: { kind: 'archive' } } });
     expect(row.run.startedAt).toBeUndefined();
-    await expect(stack.client.workflow.getHandle(`discord-${id}`).describe()).rejects.toThrow();
+    await expect(stack.client.workflow.getHandle(`discord-${world.integrationId}-${id}`).describe()).rejects.toThrow();
 
     const pump = startPump({
       db: stack.db,
@@ -365,7 +365,9 @@ describe('state changes', () => {
     });
     try {
       expect(await pump.tick()).toMatchObject({ leader: true, started: 1, unavailable: false });
-      expect((await stack.client.workflow.getHandle(`discord-${id}`).describe()).type).toBe('discordInteraction');
+      expect((await stack.client.workflow.getHandle(`discord-${world.integrationId}-${id}`).describe()).type).toBe(
+        'discordInteraction'
+      );
       expect((await stack.db('webhook_deliveries').where({ delivery_key: id }).first()).run.startedAt).toBeTruthy();
       // Started rows are not started again.
       expect(await pump.tick()).toMatchObject({ leader: true, started: 0 });
@@ -389,7 +391,7 @@ describe('the delivery pump', () => {
     provider: 'discord',
     integration_id: world.integrationId,
     delivery_key: key,
-    workflow_id: `discord-${key}`,
+    workflow_id: `discord-${world.integrationId}-${key}`,
     status: 'accepted',
     attempts: 1,
     received_at: stack.db.raw(`now() - make_interval(secs => ${receivedAgoSec})`),
@@ -410,7 +412,10 @@ describe('the delivery pump', () => {
     try {
       const results = await Promise.all([pumpA.tick(), pumpB.tick()]);
       expect(results.map((r) => r.leader).sort()).toEqual([false, true]);
-      expect([...a.ids, ...b.ids].sort()).toEqual(['discord-p-1', 'discord-p-2']);
+      expect([...a.ids, ...b.ids].sort()).toEqual([
+        `discord-${world.integrationId}-p-1`,
+        `discord-${world.integrationId}-p-2`,
+      ]);
     } finally {
       await Promise.all([pumpA.stop(), pumpB.stop()]);
     }

@@ -90,7 +90,7 @@ describe('hole 1: ids Temporal would refuse are 400s at parse time, not 503s', (
     );
     expect(identifier).toHaveLength(200);
     expect(sent.status).toBe(202);
-    expect(sent.body.workflowId).toBe(`jira-${identifier}`);
+    expect(sent.body.workflowId).toMatch(new RegExp(`^jira-\\d+-${identifier}$`));
   });
 
   test('an issue key of 2048 characters is a 400 naming issue.key', async () => {
@@ -356,5 +356,44 @@ describe('hole 10: ids out of range are 400s', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as SendResult['body']).error.message).toMatch(/^assignedTo: /);
+  });
+});
+
+describe('hole 5: one tenant cannot shadow another with the same delivery identifier', () => {
+  test('integration B posting identifier K first does not make integration A’s real change with K a duplicate', async () => {
+    const { stack, jira, w } = suite;
+    const otherSecret = 'other-site-shared-secret-0123456789';
+    const siteB = await fx.insertJiraIntegration(stack.db, {
+      clientKey: 'jira-site-b',
+      sharedSecret: otherSecret,
+      baseUrl: jira.baseUrl,
+      emailScope: false,
+    });
+    const identifier = `shared-${randomUUID()}`;
+    const payload = issuePayload({ changedFields: ['status'], updated: NOW(), statusCategoryKey: 'done' });
+    const fromB = await sendWebhook(stack.api, payload, {
+      identifier,
+      token: signConnectJwt({
+        clientKey: 'jira-site-b',
+        sharedSecret: otherSecret,
+        method: 'POST',
+        path: WEBHOOK_PATH,
+      }),
+    });
+    expect(fromB.status).toBe(202);
+    expect(fromB.body.workflowId).toBe(`jira-${siteB}-${identifier}`);
+
+    const fromA = await sendWebhook(stack.api, payload, { identifier });
+    expect(fromA.status).toBe(202);
+    expect(fromA.body.duplicate).toBeUndefined();
+    expect(fromA.body.workflowId).toBe(`jira-${w.integrationId}-${identifier}`);
+    await stack.client.workflow.getHandle(String(fromA.body.workflowId)).result();
+    expect((await stack.db('groups').where('id', w.groupId).first('status')).status).toBe(1);
+
+    const rows = await stack.db('webhook_deliveries').where('delivery_key', identifier).orderBy('id');
+    expect(rows.map((r: { integration_id: string }) => Number(r.integration_id))).toEqual([siteB, w.integrationId]);
+    // A repeat from A is still a duplicate of A's own delivery.
+    const again = await sendWebhook(stack.api, payload, { identifier });
+    expect(again).toMatchObject({ status: 200, body: { duplicate: true, workflowId: fromA.body.workflowId } });
   });
 });

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { knex, type Knex } from 'knex';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+// TEST_EMBEDDED_DB=1: globalSetup serves an empty embedded database (PGlite) at TEST_EMBEDDED_EMPTY_DB_URL. PGlite
+// has a single database, so the test migrates that one instead of creating and dropping its own.
+const EMBEDDED_URL = process.env.TEST_EMBEDDED_EMPTY_DB_URL;
+const ADMIN_URL = EMBEDDED_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const START_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
 const DB_NAME = `issue_sync_migtest_${randomBytes(6).toString('hex')}`;
@@ -18,6 +21,7 @@ const MIGRATION_FILES = [
   '20261123000005_outbound.js',
   '20261203000001_jira_issue_claims.js',
   '20261203000002_discord_interactions.js',
+  '20261207000001_deliveries_per_integration.js',
 ];
 
 // Columns per table as `name:udt_name`, with a trailing `?` when the column is nullable.
@@ -225,13 +229,18 @@ beforeAll(async () => {
       `Postgres does not answer at ${ADMIN_URL} (${(err as Error).message}). ` + `Start it with: ${START_HINT}`
     );
   }
+  if (EMBEDDED_URL) {
+    db = connect(EMBEDDED_URL);
+    return;
+  }
   await admin.raw(`CREATE DATABASE ${DB_NAME}`);
   db = connect(`postgres://postgres@127.0.0.1:5432/${DB_NAME}`);
 });
 
 afterAll(async () => {
   await db?.destroy();
-  if (admin) {
+  if (admin && EMBEDDED_URL) await admin.destroy();
+  else if (admin) {
     try {
       await admin.raw(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
     } finally {
@@ -627,7 +636,7 @@ describe('migrations: constraints bite', () => {
     expect(row).toMatchObject({ data: { assignee: aliceId }, user_id: null, source: null });
   });
 
-  test('webhook_deliveries: defaults, duplicate (provider, delivery_key) rejected', async () => {
+  test('webhook_deliveries: defaults, duplicate (provider, integration_id, delivery_key) rejected, nulls not distinct', async () => {
     const id = await insertId('webhook_deliveries', { provider: 'jira', delivery_key: 'hook-1', payload_sha256: 'ab' });
     expect(await database()('webhook_deliveries').where({ id }).first()).toMatchObject({
       status: 'accepted',
@@ -641,7 +650,17 @@ describe('migrations: constraints bite', () => {
     await expectPgError(
       database()('webhook_deliveries').insert({ provider: 'jira', delivery_key: 'hook-1' }),
       UNIQUE,
-      'webhook_deliveries_provider_delivery_key_unique'
+      'webhook_deliveries_provider_integration_id_delivery_key_unique'
+    );
+    // Another integration may use the same key (one tenant never shadows another); the same integration may not.
+    const siteA = await insertId('integrations', { provider: 'jira', external_id: 'site-a', name: 'A' });
+    const siteB = await insertId('integrations', { provider: 'jira', external_id: 'site-b', name: 'B' });
+    await insertId('webhook_deliveries', { provider: 'jira', integration_id: siteA, delivery_key: 'hook-1' });
+    await insertId('webhook_deliveries', { provider: 'jira', integration_id: siteB, delivery_key: 'hook-1' });
+    await expectPgError(
+      database()('webhook_deliveries').insert({ provider: 'jira', integration_id: siteA, delivery_key: 'hook-1' }),
+      UNIQUE,
+      'webhook_deliveries_provider_integration_id_delivery_key_unique'
     );
     await insertId('webhook_deliveries', { provider: 'discord', delivery_key: 'hook-1', group_ids: [groupId] });
     await expectPgError(

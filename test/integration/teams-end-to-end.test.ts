@@ -71,7 +71,7 @@ async function click(
   const res = await postActivity(stack, sim, body);
   expect(res.status).toBe(202);
   const workflowId = String(res.body?.workflowId);
-  expect(workflowId).toBe(`msteams-${String(body.id)}`);
+  expect(workflowId).toBe(`msteams-${w.teamsId}-${String(body.id)}`);
   const result = await runResult<ChatActionResult>(stack.client, workflowId);
   return { workflowId, result, status: res.status };
 }
@@ -215,7 +215,7 @@ test('a duplicate activity id is one delivery, one run and one card update', asy
   });
   const answers = await Promise.all([1, 2, 3].map(() => postActivity(stack, sim, body)));
   expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
-  await runResult(stack.client, `msteams-${id}`);
+  await runResult(stack.client, `msteams-${w.teamsId}-${id}`);
   const rows = await stack.db('webhook_deliveries').where({ provider: 'msteams', delivery_key: id });
   expect(rows).toHaveLength(1);
   expect(rows[0].attempts).toBe(3);

@@ -88,7 +88,7 @@ export async function startInteraction(
 ): Promise<StartedInteraction> {
   const interactionId = newInteractionId();
   const token = `itok-${randomUUID()}-${interactionId}`;
-  const workflowId = deliveryWorkflowId('discord', interactionId);
+  const workflowId = deliveryWorkflowId('discord', interactionId, w.discordId);
   const user = o.user ?? JANE_DISCORD;
   const groupId = o.groupId ?? w.groupId;
   const ephemeralMessageId = `${interactionId}9`;

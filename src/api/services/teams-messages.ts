@@ -82,7 +82,7 @@ export function teamsMessagesService(deps: TeamsMessagesDeps) {
         input: { deliveryKey: activityId, integrationId, kind, text, conversation },
         summary: `Teams ${kind} reply`,
       },
-      reply: { status: 202, body: { workflowId: deliveryWorkflowId('msteams', activityId) } },
+      reply: { status: 202, body: { workflowId: deliveryWorkflowId('msteams', activityId, integrationId) } },
     });
   }
 
@@ -127,7 +127,10 @@ export function teamsMessagesService(deps: TeamsMessagesDeps) {
             summary: `Teams ${inbound.action.kind} on group ${inbound.groupId}`,
             labels: { groupIds: [inbound.groupId] },
           },
-          reply: { status: 202, body: { workflowId: deliveryWorkflowId('msteams', inbound.activityId) } },
+          reply: {
+            status: 202,
+            body: { workflowId: deliveryWorkflowId('msteams', inbound.activityId, integrationId) },
+          },
         });
       }
       case 'invalidCardAction':
