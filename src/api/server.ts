@@ -15,7 +15,7 @@ import { createLogger } from '../logger';
 import { createMetrics } from '../metrics';
 import { createApp } from './app';
 import { startPump } from './pump';
-import { createStarter } from './temporal-start';
+import { createStarter, temporalConnectionOptions } from './temporal-start';
 
 export interface ApiHandle {
   readonly server: Server;
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const db = createDb(config.databaseUrl);
   const cache = createCache({ redisUrl: config.redisUrl });
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal.address));
   const api = await startApi(config, { db, cache, connection, logger });
   logger.info({ url: api.url }, 'API listening');
   const stop = async () => {

@@ -5,7 +5,7 @@
  * attribute or an id Temporal refuses, is a bug or a bad input and goes on as it is (500, logged), so it is
  * never hidden behind "Temporal is unreachable".
  */
-import type { Client, WorkflowStartOptions } from '@temporalio/client';
+import type { Client, ConnectionOptions, WorkflowStartOptions } from '@temporalio/client';
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Logger } from '../logger';
@@ -35,6 +35,30 @@ export type Starter = <W extends Workflow>(spec: StartSpec<W>) => Promise<StartO
 /** How long a start may wait for Temporal before the caller answers 503. */
 export const START_DEADLINE_MS = 5_000;
 
+/**
+ * While Temporal is known to be down (an unreachable answer less than {@link DOWN_MEMORY_MS} ago), a start waits
+ * at most this long: the 503 comes in under a second instead of after the full deadline, and the first start that
+ * gets through clears the state, so recovery needs no separate probe.
+ */
+export const DOWN_START_DEADLINE_MS = 400;
+/** How long one unreachable answer keeps the starter in fail-fast mode. */
+export const DOWN_MEMORY_MS = 30_000;
+
+/**
+ * Client connection options: gRPC's reconnect backoff capped at one second (its default grows to two minutes),
+ * so the API sees Temporal again within seconds of its return rather than half a minute.
+ */
+export function temporalConnectionOptions(address: string): ConnectionOptions {
+  return {
+    address,
+    channelArgs: {
+      'grpc.initial_reconnect_backoff_ms': 250,
+      'grpc.min_reconnect_backoff_ms': 250,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+    },
+  };
+}
+
 /** gRPC status codes: 14 UNAVAILABLE (no connection), 4 DEADLINE_EXCEEDED (our start deadline passed). */
 const UNREACHABLE = new Set<number>([14, 4]);
 
@@ -46,9 +70,20 @@ export function isTemporalUnreachable(err: unknown): boolean {
   return false;
 }
 
-export function createStarter(deps: { temporal: Client; taskQueue: string; logger: Logger }): Starter {
+export function createStarter(deps: {
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+  now?: () => number;
+}): Starter {
+  const now = deps.now ?? Date.now;
+  /** When Temporal last answered "unreachable" (null: not known to be down). */
+  let downAt: number | null = null;
   return async (spec) => {
     const { temporal } = deps;
+    const wanted = spec.deadlineMs ?? START_DEADLINE_MS;
+    const knownDown = downAt !== null && now() - downAt < DOWN_MEMORY_MS;
+    const deadlineMs = knownDown ? Math.min(wanted, DOWN_START_DEADLINE_MS) : wanted;
     try {
       // The spec ties args to the workflow's parameters; the SDK's own conditional type cannot follow that.
       const options: WorkflowStartOptions<Workflow> = {
@@ -60,13 +95,18 @@ export function createStarter(deps: { temporal: Client; taskQueue: string; logge
         staticSummary: spec.summary,
         typedSearchAttributes: searchAttributes(spec.labels),
       };
-      await temporal.withDeadline(Date.now() + (spec.deadlineMs ?? START_DEADLINE_MS), () =>
+      await temporal.withDeadline(Date.now() + deadlineMs, () =>
         temporal.workflow.start(spec.workflow as Workflow | string, options)
       );
+      downAt = null;
       return 'started';
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        downAt = null;
+        return 'duplicate';
+      }
       if (isTemporalUnreachable(err)) {
+        downAt = now();
         deps.logger.warn({ workflowId: spec.workflowId, err: { name: (err as Error).name } }, 'Temporal unreachable');
         throw new UnavailableError('Temporal is unreachable; nothing was started, retry the request');
       }
