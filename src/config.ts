@@ -21,6 +21,8 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('issue-sync'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   API_TOKEN: z.string().min(1).optional(),
+  /** Bearer token for GET /metrics; unset → /metrics answers loopback clients only. */
+  METRICS_TOKEN: z.string().min(1).optional(),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
   /** The bot's Microsoft App ID: the `aud` every inbound Bot Framework token must carry. */
   TEAMS_APP_ID: z.string().min(1).optional(),
@@ -61,6 +63,8 @@ export interface Config {
     readonly uiPort: number;
   };
   readonly apiToken: string | undefined;
+  /** GET /metrics needs `Authorization: Bearer <metricsToken>` when set; otherwise only loopback clients get it. */
+  readonly metricsToken: string | undefined;
   readonly discord: { readonly apiBaseUrl: string };
   readonly teams: {
     readonly appId: string | undefined;
@@ -109,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiPort: e.TEMPORAL_UI_PORT,
     }),
     apiToken: e.API_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
     teams: Object.freeze({
       appId: e.TEAMS_APP_ID,

@@ -44,6 +44,8 @@ export interface AppDeps {
   readonly linkSecret?: string;
   /** The Teams bot (TEAMS_APP_ID, TEAMS_OPENID_METADATA_URL); without an app id, Teams messages get 401. */
   readonly teams?: { readonly appId: string | undefined; readonly openIdMetadataUrl: string };
+  /** METRICS_TOKEN: bearer token for /metrics; unset → loopback clients only. */
+  readonly metricsToken?: string;
 }
 
 function bearerAuth(token: string | undefined): RequestHandler {

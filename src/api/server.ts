@@ -39,6 +39,7 @@ export async function startApi(
     metrics,
     linkSecret: config.linkSecret,
     teams: config.teams,
+    metricsToken: config.metricsToken,
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));

@@ -120,6 +120,7 @@ describe('loadConfig overrides', () => {
       TEAMS_APP_ID: 'bot-app',
       TEAMS_OPENID_METADATA_URL: 'http://127.0.0.1:4100/openid',
       TEAMS_TOKEN_URL: 'http://127.0.0.1:4100/token',
+      METRICS_TOKEN: 'mtok',
       LOG_LEVEL: 'debug',
       HTTP_TIMEOUT_MS: '2500',
       WORKFLOW_BUNDLE_PATH: '/tmp/bundle.js',
@@ -131,6 +132,7 @@ describe('loadConfig overrides', () => {
       redisUrl: 'redis://cache:6379/2',
       temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'sync-q', uiPort: 9000 },
       apiToken: 'tok',
+      metricsToken: 'mtok',
       discord: { apiBaseUrl: 'http://127.0.0.1:4000/api/v10' },
       teams: {
         appId: 'bot-app',
