@@ -12,16 +12,14 @@
  *
  * Only the interaction id travels: the token stays in Postgres and the Discord activities read it there.
  */
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { ChangeNotice } from '../activities/chat/wording';
 import type { FollowupContent } from '../activities/discord/interaction';
-import type { ApplyResult, AssigneeChoice, ChangeSource, GroupChange, Outcome, StatusRequest } from '../domain/model';
+import type { ApplyResult, AssigneeChoice, ChangeSource, GroupChange, StatusRequest } from '../domain/model';
 import { parseAssigneeValue, resolveStrategyOf } from '../domain/requests';
 import type { ChatAction, ChatActionResult, DiscordInteractionInput } from './chat-contracts';
-import { identityLinkedSignal } from './chat-contracts';
-import { outboundKinds, pushToLinkedIssues } from './jira-push';
+import { startChatRun } from './chat-run';
 import { step } from './proxies';
-import { SA } from './shared';
 import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
 
 /** How long a run waits for its user to link (Discord's interaction token lasts 15 minutes). */
@@ -82,41 +80,12 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
    * Chat answers never undo or fail the change (the token may have expired during a long link wait, Discord may
    * refuse): a failed edit or follow-up becomes a reason on the delivery.
    */
-  const chatProblems: string[] = [];
-  async function tolerated<T>(what: string, run: () => Promise<T>): Promise<T | null> {
-    try {
-      return await run();
-    } catch (err) {
-      chatProblems.push(`${what}: ${failureReason(err)}`);
-      return null;
-    }
-  }
+  const run = startChatRun(input);
+  const { tolerated, skipped } = run;
   const tell = (what: string, text: string) =>
     tolerated('Discord follow-up not sent', () => followup(what, { kind: 'text', text }));
-  const finish = async (result: ChatActionResult): Promise<ChatActionResult> => {
-    upsertSearchAttributes([
-      { key: SA.Outcome, value: result.outcome },
-      { key: SA.GroupIds, value: [String(input.groupId)] },
-    ]);
-    await step('tracker', 'trackerFinishDelivery', `Mark delivery ${input.deliveryId} ${result.outcome}`, {
-      deliveryId: input.deliveryId,
-      outcome: result.outcome,
-      reason: result.reason,
-      groupIds: [input.groupId],
-    });
-    return result;
-  };
-  const skipped = (reason: string, userId: number | null) =>
-    finish({ outcome: 'skipped', reason: [reason, ...chatProblems].join('; '), changes: [], userId });
 
-  let linkedUserId: number | null = null;
-  setHandler(identityLinkedSignal, ({ userId }) => {
-    linkedUserId = userId;
-  });
-
-  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, {
-    deliveryId: input.deliveryId,
-  });
+  await run.markRunning();
   let userId: number | null = null;
   try {
     const resolveIdentity = async (summary: string) =>
@@ -141,7 +110,7 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       if (!asked) return await skipped('Discord user not linked', null);
       if (!asked.linkingConfigured)
         return await skipped('Discord user not linked; account linking is not configured', null);
-      const linked = await condition(() => linkedUserId !== null, LINK_WAIT);
+      const linked = await run.waitForLink(LINK_WAIT);
       if (!linked) return await skipped('Discord user not linked (no link within 14 minutes)', null);
       // The signal only wakes the run: the database says who is linked.
       userId = await resolveIdentity('Find the tracker user linked to the Discord user (after linking)');
@@ -214,25 +183,9 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
     await tolerated('Discord follow-up not sent', () =>
       followup('what changed', { kind: 'changes', notices: changed, otherwise: unchanged })
     );
-
-    const previous = applied.changed.find(
-      (c) => c.kind === 'assigned' || c.kind === 'unassigned'
-    )?.previousAssigneeType;
-    const pushes = await pushToLinkedIssues(input.groupId, outboundKinds(applied.changed), source, {
-      previousAssigneeType: previous,
-    });
-    for (const p of pushes)
-      if (p.outcome === 'failed') problems.push(`${p.kind} not pushed to ${p.key}: ${p.reason ?? 'failed'}`);
-
-    const outcome: Outcome = applied.changed.length > 0 ? 'applied' : 'skipped';
-    return await finish({
-      outcome,
-      reason: reasonsOf(applied.skipped, [...chatProblems, ...problems]),
-      changes: applied.changed.map((c) => ({ kind: c.kind, assigneeName: c.assigneeName })),
-      userId,
-    });
+    return await run.finishApplied(applied, source, problems, userId);
   } catch (err) {
-    await finish({ outcome: 'failed', reason: failureReason(err), changes: [], userId });
+    await run.finish({ outcome: 'failed', reason: failureReason(err), changes: [], userId });
     throw err;
   }
 }

@@ -11,15 +11,13 @@
  *    same hub as groupUpdate (source `msteams`), updates the clicked card in place with the group's new state,
  *    refreshes the group's other chat messages and caches, and pushes to linked Jira issues.
  */
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { TeamsContent } from '../activities/msteams/activities';
-import type { ApplyResult, ChangeSource, Outcome } from '../domain/model';
+import type { ApplyResult, ChangeSource } from '../domain/model';
 import type { ChatAction, ChatActionResult, TeamsCardAction, TeamsCardActionInput } from './chat-contracts';
-import { identityLinkedSignal } from './chat-contracts';
 import { mapAction } from './discord-interaction';
-import { outboundKinds, pushToLinkedIssues } from './jira-push';
+import { startChatRun } from './chat-run';
 import { step } from './proxies';
-import { SA } from './shared';
 import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
 
 /** How long a run waits for its user to link (a Teams card, unlike a Discord token, does not expire). */
@@ -61,41 +59,12 @@ export async function teamsCardAction(input: TeamsCardActionInput): Promise<Chat
       content,
     });
   /** Chat answers never undo or fail the change: a failed send or card update becomes a reason. */
-  const chatProblems: string[] = [];
-  async function tolerated<T>(what: string, run: () => Promise<T>): Promise<T | null> {
-    try {
-      return await run();
-    } catch (err) {
-      chatProblems.push(`${what}: ${failureReason(err)}`);
-      return null;
-    }
-  }
+  const run = startChatRun(input);
+  const { tolerated, skipped } = run;
   const tell = (what: string, text: string) =>
     tolerated('Teams reply not sent', () => send(what, { kind: 'text', text }));
-  const finish = async (result: ChatActionResult): Promise<ChatActionResult> => {
-    upsertSearchAttributes([
-      { key: SA.Outcome, value: result.outcome },
-      { key: SA.GroupIds, value: [String(input.groupId)] },
-    ]);
-    await step('tracker', 'trackerFinishDelivery', `Mark delivery ${input.deliveryId} ${result.outcome}`, {
-      deliveryId: input.deliveryId,
-      outcome: result.outcome,
-      reason: result.reason,
-      groupIds: [input.groupId],
-    });
-    return result;
-  };
-  const skipped = (reason: string, userId: number | null) =>
-    finish({ outcome: 'skipped', reason: [reason, ...chatProblems].join('; '), changes: [], userId });
 
-  let linkedUserId: number | null = null;
-  setHandler(identityLinkedSignal, ({ userId }) => {
-    linkedUserId = userId;
-  });
-
-  await step('tracker', 'trackerMarkDeliveryRunning', `Delivery ${input.deliveryId} is running`, {
-    deliveryId: input.deliveryId,
-  });
+  await run.markRunning();
   let userId: number | null = null;
   try {
     const target = await step('tracker', 'trackerCheckTeamsTarget', `Check the Teams card of group ${input.groupId}`, {
@@ -142,7 +111,7 @@ export async function teamsCardAction(input: TeamsCardActionInput): Promise<Chat
       if (!asked) return await skipped('Teams user not linked', null);
       if (!asked.linkingConfigured)
         return await skipped('Teams user not linked; account linking is not configured', null);
-      const linked = await condition(() => linkedUserId !== null, TEAMS_LINK_WAIT);
+      const linked = await run.waitForLink(TEAMS_LINK_WAIT);
       if (!linked) return await skipped('Teams user not linked (no link within 24 hours)', null);
       // The signal only wakes the run: the database says who is linked.
       userId = await resolveIdentity('Find the tracker user linked to the Teams user (after linking)');
@@ -213,25 +182,9 @@ export async function teamsCardAction(input: TeamsCardActionInput): Promise<Chat
     if (applied.changed.length === 0) {
       await tell('nothing changed', `No change: ${reasonsOf(applied.skipped) ?? 'already in that state'}.`);
     }
-
-    const previous = applied.changed.find(
-      (c) => c.kind === 'assigned' || c.kind === 'unassigned'
-    )?.previousAssigneeType;
-    const pushes = await pushToLinkedIssues(input.groupId, outboundKinds(applied.changed), source, {
-      previousAssigneeType: previous,
-    });
-    for (const p of pushes)
-      if (p.outcome === 'failed') problems.push(`${p.kind} not pushed to ${p.key}: ${p.reason ?? 'failed'}`);
-
-    const outcome: Outcome = applied.changed.length > 0 ? 'applied' : 'skipped';
-    return await finish({
-      outcome,
-      reason: reasonsOf(applied.skipped, [...chatProblems, ...problems]),
-      changes: applied.changed.map((c) => ({ kind: c.kind, assigneeName: c.assigneeName })),
-      userId,
-    });
+    return await run.finishApplied(applied, source, problems, userId);
   } catch (err) {
-    await finish({ outcome: 'failed', reason: failureReason(err), changes: [], userId });
+    await run.finish({ outcome: 'failed', reason: failureReason(err), changes: [], userId });
     throw err;
   }
 }

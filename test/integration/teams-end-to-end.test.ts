@@ -6,15 +6,10 @@
  */
 import { TEAMS_ACTION_TYPES } from '../../src/activities/msteams/cards';
 import type { ChatActionResult } from '../../src/workflows/chat-contracts';
-import { JANE, delivery, issuePayload, recordHistory, resultOf, seedWorld, sendWebhook } from '../support/jira-world';
-import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
-import { CLIENT_KEY, SHARED_SECRET } from '../support/jira-world';
+import { JANE, delivery, issuePayload, recordHistory, resultOf, sendWebhook } from '../support/jira-world';
 import * as fx from '../support/fixtures';
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
 import type { TeamsSimulator } from '../support/teams-simulator';
-import { startTeamsSimulator } from '../support/teams-simulator';
 import type { TeamsWorld } from '../support/teams-world';
 import {
   BOB_TEAMS,
@@ -25,33 +20,19 @@ import {
   postActivity,
   postCard,
   runResult,
-  seedTeams,
-  teamsEnv,
+  useTeamsSuite,
 } from '../support/teams-world';
 
 jest.setTimeout(90_000);
 
 let stack: Stack;
-let jira: JiraSimulator;
 let sim: TeamsSimulator;
 let w: TeamsWorld;
 let card: { messageId: string; chatMessageId: number; workflowId: string };
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  sim = await startTeamsSimulator();
-  stack = await startStack({ env: teamsEnv(sim) });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await sim?.close();
-});
+const suite = useTeamsSuite();
 beforeEach(async () => {
-  jira.reset();
-  sim.reset();
-  await truncateAll(stack.db);
-  w = await seedTeams(stack.db, sim, await seedWorld(stack.db, jira));
+  ({ stack, sim, w } = suite);
   card = await postCard(stack, { groupId: w.groupId, integrationId: w.teamsId, conversationId: CHANNEL });
 });
 

@@ -9,13 +9,10 @@ import { TEAMS_ACTION_TYPES } from '../../src/activities/msteams/cards';
 import type { ChatActionResult } from '../../src/workflows/chat-contracts';
 import type { TeamsReplyResult } from '../../src/workflows/teams-reply';
 import * as fx from '../support/fixtures';
-import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
-import { CLIENT_KEY, SHARED_SECRET, recordHistory, seedWorld } from '../support/jira-world';
+import { recordHistory } from '../support/jira-world';
 import type { Stack } from '../support/stack';
-import { API_TOKEN, startStack, truncateAll } from '../support/stack';
+import { API_TOKEN } from '../support/stack';
 import type { TeamsSimulator } from '../support/teams-simulator';
-import { startTeamsSimulator } from '../support/teams-simulator';
 import type { TeamsWorld } from '../support/teams-world';
 import {
   BOB_TEAMS,
@@ -27,33 +24,19 @@ import {
   postActivity,
   postCard,
   runResult,
-  seedTeams,
-  teamsEnv,
+  useTeamsSuite,
   textMessage,
 } from '../support/teams-world';
 
 jest.setTimeout(90_000);
 
 let stack: Stack;
-let jira: JiraSimulator;
 let sim: TeamsSimulator;
 let w: TeamsWorld;
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  sim = await startTeamsSimulator();
-  stack = await startStack({ env: teamsEnv(sim) });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await sim?.close();
-});
-beforeEach(async () => {
-  jira.reset();
-  sim.reset();
-  await truncateAll(stack.db);
-  w = await seedTeams(stack.db, sim, await seedWorld(stack.db, jira));
+const suite = useTeamsSuite();
+beforeEach(() => {
+  ({ stack, sim, w } = suite);
 });
 
 interface CardContent {

@@ -12,14 +12,10 @@ import { TEAMS_ACTION_TYPES } from '../../src/activities/msteams/cards';
 import type { StoredRun } from '../../src/api/intake';
 import { ActivityType } from '../../src/domain/model';
 import type { ChatActionResult } from '../../src/workflows/chat-contracts';
-import type { JiraSimulator } from '../support/jira-simulator';
-import { startJiraSimulator } from '../support/jira-simulator';
-import { CLIENT_KEY, SHARED_SECRET, recordHistory, seedWorld } from '../support/jira-world';
+import { recordHistory } from '../support/jira-world';
 import type { Stack } from '../support/stack';
-import { startStack, truncateAll } from '../support/stack';
 import { startApiWithTemporalDown, startPumpNow } from '../support/temporal-down';
 import type { TeamsCall, TeamsSimulator } from '../support/teams-simulator';
-import { startTeamsSimulator } from '../support/teams-simulator';
 import type { TeamsWorld } from '../support/teams-world';
 import {
   CHANNEL,
@@ -28,35 +24,22 @@ import {
   postActivity,
   postCard,
   runResult,
-  seedTeams,
   teamsEnv,
+  useTeamsSuite,
 } from '../support/teams-world';
 import { kill, spawnWorker } from '../support/worker-child';
 
 jest.setTimeout(90_000);
 
 let stack: Stack;
-let jira: JiraSimulator;
 let sim: TeamsSimulator;
 let w: TeamsWorld;
 let card: { messageId: string; chatMessageId: number };
 
-beforeAll(async () => {
-  jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
-  sim = await startTeamsSimulator();
-  // No worker by default: each test decides where (and whether) one runs.
-  stack = await startStack({ env: teamsEnv(sim), worker: false });
-});
-afterAll(async () => {
-  await stack?.stop();
-  await jira?.close();
-  await sim?.close();
-});
+// No worker by default: each test decides where (and whether) one runs.
+const suite = useTeamsSuite({ worker: false });
 beforeEach(async () => {
-  jira.reset();
-  sim.reset();
-  await truncateAll(stack.db);
-  w = await seedTeams(stack.db, sim, await seedWorld(stack.db, jira));
+  ({ stack, sim, w } = suite);
   // The alert card is posted by a workflow: an in-process worker for that, stopped before the test proper.
   await stack.startWorker();
   try {

@@ -8,9 +8,14 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Knex } from 'knex';
 import * as fx from './fixtures';
+import type { JiraSimulator } from './jira-simulator';
+import { startJiraSimulator } from './jira-simulator';
 import type { World } from './jira-world';
+import { CLIENT_KEY, SHARED_SECRET, seedWorld } from './jira-world';
 import type { Stack } from './stack';
+import { startStack, truncateAll } from './stack';
 import type { TeamsSimulator } from './teams-simulator';
+import { startTeamsSimulator } from './teams-simulator';
 
 export const TEAM = '19:team-general@thread.tacv2';
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -221,4 +226,37 @@ export async function runResult<T>(client: Client, workflowId: string, ms = 20_0
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+export interface TeamsSuite {
+  stack: Stack;
+  jira: JiraSimulator;
+  sim: TeamsSimulator;
+  w: TeamsWorld;
+}
+
+/**
+ * The shared setup of the Teams integration files: a Jira and a Bot Framework simulator and a stack whose API and
+ * worker know the bot; before each test reset simulators, empty tables and seed the Jira + Teams world. Register
+ * it at the top level of a test file; the returned object is filled in by the hooks.
+ */
+export function useTeamsSuite(opts: { worker?: boolean } = {}): TeamsSuite {
+  const suite = {} as TeamsSuite;
+  beforeAll(async () => {
+    suite.jira = await startJiraSimulator({ clientKey: CLIENT_KEY, sharedSecret: SHARED_SECRET });
+    suite.sim = await startTeamsSimulator();
+    suite.stack = await startStack({ env: teamsEnv(suite.sim), worker: opts.worker });
+  });
+  afterAll(async () => {
+    await suite.stack?.stop();
+    await suite.jira?.close();
+    await suite.sim?.close();
+  });
+  beforeEach(async () => {
+    suite.jira.reset();
+    suite.sim.reset();
+    await truncateAll(suite.stack.db);
+    suite.w = await seedTeams(suite.stack.db, suite.sim, await seedWorld(suite.stack.db, suite.jira));
+  });
+  return suite;
 }

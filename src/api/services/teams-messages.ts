@@ -20,6 +20,7 @@ import { teamsReply } from '../../workflows/teams-reply';
 import { SignatureError } from '../errors';
 import type { IntakeDeps, IntakeReply } from '../intake';
 import { intake } from '../intake';
+import type { TeamsInbound } from '../parse/teams-activity';
 import { parseTeamsActivity, parseTeamsJson, peekServiceUrl } from '../parse/teams-activity';
 import type { TeamsVerifier } from '../verify/teams-bot-jwt';
 
@@ -36,6 +37,22 @@ export type TeamsMessagesDeps = IntakeDeps & {
 };
 
 const IGNORED: IntakeReply = { status: 204, body: null };
+
+type Answered = Exclude<TeamsInbound, { kind: 'ignored' | 'cardAction' }>;
+
+/** What `teamsReply` says for an activity that is not a card action: its kind and text. */
+function replyOf(a: Answered): [TeamsReplyKind, string | null] {
+  switch (a.kind) {
+    case 'invalidCardAction':
+      return ['invalid', a.reason];
+    case 'command':
+      return [a.command, a.command === 'unknown' ? a.text : null];
+    case 'mention':
+      return ['mention', null];
+    case 'botAdded':
+      return ['welcome', a.teamName];
+  }
+}
 
 /** The Teams integration an activity belongs to: the card's own id if it is a Teams integration, else by team/tenant. */
 async function integrationFor(
@@ -133,42 +150,11 @@ export function teamsMessagesService(deps: TeamsMessagesDeps) {
           },
         });
       }
-      case 'invalidCardAction':
-        return reply(
-          inbound.activityId,
-          req.rawBody,
-          await integrationFor(db, inbound.conversation, null),
-          'invalid',
-          inbound.reason,
-          inbound.conversation
-        );
-      case 'command':
-        return reply(
-          inbound.activityId,
-          req.rawBody,
-          await integrationFor(db, inbound.conversation, null),
-          inbound.command,
-          inbound.command === 'unknown' ? inbound.text : null,
-          inbound.conversation
-        );
-      case 'mention':
-        return reply(
-          inbound.activityId,
-          req.rawBody,
-          await integrationFor(db, inbound.conversation, null),
-          'mention',
-          null,
-          inbound.conversation
-        );
-      case 'botAdded':
-        return reply(
-          inbound.activityId,
-          req.rawBody,
-          await integrationFor(db, inbound.conversation, null),
-          'welcome',
-          inbound.teamName,
-          inbound.conversation
-        );
+      default: {
+        const [kind, text] = replyOf(inbound);
+        const integrationId = await integrationFor(db, inbound.conversation, null);
+        return reply(inbound.activityId, req.rawBody, integrationId, kind, text, inbound.conversation);
+      }
     }
   };
 }
