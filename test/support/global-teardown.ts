@@ -1,8 +1,11 @@
 import type { DevServer } from '../../src/dev/temporal-dev-server';
-import { dropDatabase } from './global-setup';
+import type { EmbeddedDb } from '../../src/dev/embedded-db';
+import { dropDatabase, EMBEDDED_DBS_KEY } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as Record<string, unknown>).__ISSUE_SYNC_DEV_SERVER__ as DevServer | undefined;
   await server?.stop();
-  if (process.env.TEST_DATABASE_URL) await dropDatabase(process.env.TEST_DATABASE_URL);
+  const embedded = (globalThis as Record<string, unknown>)[EMBEDDED_DBS_KEY] as EmbeddedDb[] | undefined;
+  if (embedded) await Promise.all(embedded.map((db) => db.stop()));
+  else if (process.env.TEST_DATABASE_URL) await dropDatabase(process.env.TEST_DATABASE_URL);
 }
