@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { CodecKeys } from './codec/keys';
+import { parseCodecKeys } from './codec/keys';
 
 /**
  * Where the separate `start:api` / `start:worker` processes look when DATABASE_URL is unset. `npm start` runs the
@@ -50,6 +52,25 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   /** Port of the embedded database on 127.0.0.1 (only when DATABASE_URL is unset); 0 = any free port. */
   EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /**
+   * Payload encryption keys, `id:base64,id:base64` (32 bytes each): the first encrypts, all decrypt. Unset → payloads
+   * are stored in Temporal unencrypted.
+   */
+  CODEC_KEYS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseCodecKeys(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+  /** Bearer token for POST /codec/decode|encode (the Temporal UI's codec endpoint); unset → loopback clients only. */
+  CODEC_TOKEN: z.string().min(1).optional(),
+  /** Origins allowed to call /codec from a browser, comma-separated. Default: the Temporal UI on TEMPORAL_UI_PORT. */
+  CODEC_CORS_ORIGINS: z.string().optional(),
 });
 
 export interface Config {
@@ -87,6 +108,12 @@ export interface Config {
    * instead of `databaseUrl`.
    */
   readonly embeddedDb: { readonly port: number } | undefined;
+  /** The payload codec (src/codec): keys undefined → no encryption. Key material is secret: never logged. */
+  readonly codec: {
+    readonly keys: CodecKeys | undefined;
+    readonly token: string | undefined;
+    readonly corsOrigins: readonly string[];
+  };
 }
 
 /** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
@@ -132,5 +159,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     dataDir: e.DATA_DIR,
     embeddedDb: cleaned['DATABASE_URL'] === undefined ? Object.freeze({ port: e.EMBEDDED_DB_PORT }) : undefined,
+    codec: Object.freeze({
+      keys: e.CODEC_KEYS === undefined ? undefined : parseCodecKeys(e.CODEC_KEYS),
+      token: e.CODEC_TOKEN,
+      corsOrigins: Object.freeze(
+        e.CODEC_CORS_ORIGINS === undefined
+          ? [`http://127.0.0.1:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`]
+          : e.CODEC_CORS_ORIGINS.split(',')
+              .map((o) => o.trim().replace(/\/+$/, ''))
+              .filter((o) => o !== '')
+      ),
+    }),
   });
 }

@@ -5,6 +5,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Cache } from './activities/cache/cache';
 import { createCache } from './activities/cache';
+import { dataConverterFor } from './codec';
 import type { Config } from './config';
 import { loadConfig } from './config';
 import type { Db } from './db';
@@ -43,6 +44,8 @@ export async function createWorker(
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
     shutdownGraceTime: '10s',
+    // CODEC_KEYS set: inputs and results are encrypted before they reach Temporal (src/codec).
+    dataConverter: dataConverterFor(config.codec.keys),
     ...extra,
   });
 }

@@ -17,6 +17,8 @@ import {
   UnavailableError,
 } from './errors';
 import { alertsRouter } from './routes/alerts';
+import type { CodecEndpointOptions } from './routes/codec';
+import { codecRouter } from './routes/codec';
 import { deliveriesRouter } from './routes/deliveries';
 import { discordRouter } from './routes/discord';
 import { groupsRouter } from './routes/groups';
@@ -46,6 +48,8 @@ export interface AppDeps {
   readonly teams?: { readonly appId: string | undefined; readonly openIdMetadataUrl: string };
   /** METRICS_TOKEN: bearer token for /metrics; unset → loopback clients only. */
   readonly metricsToken?: string;
+  /** The Temporal UI's remote codec at /codec (CODEC_KEYS, CODEC_TOKEN, CODEC_CORS_ORIGINS); unset → 503. */
+  readonly codec?: CodecEndpointOptions;
 }
 
 function bearerAuth(token: string | undefined): RequestHandler {
@@ -113,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
     : null;
   app.use(teamsRouter(teamsMessagesService({ ...services, metrics: deps.metrics, logger: deps.logger, verifier })));
   app.use(linkPageRouter({ db: deps.db, linkSecret: deps.linkSecret }));
+  app.use(codecRouter(deps.codec));
   app.use('/api', bearerAuth(deps.apiToken), express.json({ limit: '1mb' }));
   app.use(groupsRouter({ ...services, cache: deps.cache }));
   app.use(alertsRouter(services));

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
 import { createCache } from '../activities/cache';
+import { createCodec } from '../codec';
 import type { Config } from '../config';
 import { loadConfig } from '../config';
 import type { Db } from '../db';
@@ -27,7 +28,12 @@ export async function startApi(
   config: Config,
   deps: { db: Db; cache: Cache; connection: Connection; logger: Logger }
 ): Promise<ApiHandle> {
-  const temporal = new Client({ connection: deps.connection, namespace: config.temporal.namespace });
+  const codec = createCodec(config.codec.keys);
+  const temporal = new Client({
+    connection: deps.connection,
+    namespace: config.temporal.namespace,
+    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+  });
   const metrics = createMetrics();
   const app = createApp({
     db: deps.db,
@@ -40,6 +46,7 @@ export async function startApi(
     linkSecret: config.linkSecret,
     teams: config.teams,
     metricsToken: config.metricsToken,
+    codec: { codec, token: config.codec.token, allowedOrigins: config.codec.corsOrigins },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));

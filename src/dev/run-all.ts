@@ -48,6 +48,8 @@ async function temporalAddress(
     port: 7233,
     uiPort: config.temporal.uiPort,
     headless: false,
+    // CODEC_KEYS set: the UI decodes payloads through the API's /codec (see src/api/routes/codec.ts).
+    uiCodecEndpoint: config.codec.keys ? `http://127.0.0.1:${config.port}/codec` : undefined,
     dbFilename: path.resolve(config.dataDir, 'temporal.sqlite'),
     namespace: config.temporal.namespace,
     searchAttributes: SEARCH_ATTRIBUTE_FLAGS,

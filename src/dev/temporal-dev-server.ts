@@ -26,6 +26,11 @@ export interface DevServerOptions {
   uiPort?: number;
   /** No Web UI (tests). */
   headless: boolean;
+  /**
+   * The remote codec the Web UI decodes payloads with (`--ui-codec-endpoint`), e.g. `http://127.0.0.1:3000/codec`
+   * when CODEC_KEYS is set. Ignored when `headless`.
+   */
+  uiCodecEndpoint?: string;
   /** SQLite file that keeps state across restarts; its directory is created. Omitted = in-memory. */
   dbFilename?: string;
   /** Namespace to create, wait for and register the search attributes in. Default `default` (always created). */
@@ -164,6 +169,7 @@ function parseSearchAttributes(entries: readonly string[]): Map<string, number> 
 function buildArgs(opts: DevServerOptions, ip: string, uiPort: number, namespace: string): string[] {
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(opts.port)];
   args.push(...(opts.headless ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (!opts.headless && opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
   if (opts.dbFilename !== undefined) {
     args.push('--db-filename', opts.dbFilename);
     args.push('--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');

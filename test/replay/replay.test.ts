@@ -2,16 +2,21 @@
  * Replays every recorded history under test/replay/histories/<workflowType>/*.json against the current
  * workflow code. A history that no longer replays means a change broke running workflows: use patched().
  * The tampered histories under test/replay/tampered/ must fail, which proves this test can fail.
+ * Histories under test/replay/histories-encrypted/ were recorded with the payload codec on (CODEC_KEYS; recorded by
+ * test/integration/codec.test.ts): they replay with the same codec and key, and not without it.
  * Re-record with `npm run record-histories` when a workflow changes shape on purpose (keep the old files).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { dataConverterFor, parseCodecKeys } from '../../src/codec';
 import { WORKFLOWS_PATH } from '../../src/worker';
+import { TEST_CODEC_KEYS } from './histories-encrypted/test-keys';
 
 const HISTORIES = path.join(__dirname, 'histories');
 const TAMPERED = path.join(__dirname, 'tampered');
+const ENCRYPTED = path.join(__dirname, 'histories-encrypted');
 
 /** The workflow id the run had (child ids derive from it), as recorded in its WorkflowExecutionStarted event. */
 function originalWorkflowId(history: unknown, fallback: string): string {
@@ -75,5 +80,32 @@ test.each(load(TAMPERED).map((h) => [h.name, h.history] as const))(
     await expect(Worker.runReplayHistory({ workflowBundle }, history, name)).rejects.toBeInstanceOf(
       DeterminismViolationError
     );
+  }
+);
+
+const encrypted = load(ENCRYPTED);
+const dataConverter = dataConverterFor(parseCodecKeys(TEST_CODEC_KEYS));
+
+test('there is a history recorded with the codec on, and its payloads are ciphertext', () => {
+  expect(encrypted.length).toBeGreaterThanOrEqual(1);
+  for (const { history } of encrypted)
+    expect(JSON.stringify(history)).toContain(Buffer.from('binary/encrypted').toString('base64'));
+});
+
+test.each(encrypted.map((h) => [h.name, h.history] as const))(
+  'encrypted %s replays against the current code with the codec',
+  async (name, history) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle, dataConverter }, history, originalWorkflowId(history, name))
+    ).resolves.toBeUndefined();
+  }
+);
+
+test.each(encrypted.map((h) => [h.name, h.history] as const))(
+  'encrypted %s does not replay without the codec',
+  async (name, history) => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle }, history, originalWorkflowId(history, name))
+    ).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
   }
 );

@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import { createCache } from '../../src/activities/cache';
 import type { Cache } from '../../src/activities/cache/cache';
 import { createApp } from '../../src/api/app';
+import { createCodec } from '../../src/codec';
 import type { Config } from '../../src/config';
 import { loadConfig } from '../../src/config';
 import { createDb } from '../../src/db';
@@ -73,7 +74,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = createDb(config.databaseUrl);
   const cache = createCache({ redisUrl: config.redisUrl, keyPrefix: `test:${randomUUID()}:` });
   const connection = await Connection.connect({ address: config.temporal.address! });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // With CODEC_KEYS in opts.env, the client (here) and the worker (createWorker) encrypt payloads; default off.
+  const codec = createCodec(config.codec.keys);
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+  });
   const app = createApp({
     db,
     cache,
@@ -84,6 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     metrics: createMetrics(),
     linkSecret: config.linkSecret,
     teams: config.teams,
+    codec: { codec, token: config.codec.token, allowedOrigins: config.codec.corsOrigins },
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

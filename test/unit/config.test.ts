@@ -125,6 +125,7 @@ describe('loadConfig overrides', () => {
       HTTP_TIMEOUT_MS: '2500',
       WORKFLOW_BUNDLE_PATH: '/tmp/bundle.js',
       DATA_DIR: '/var/lib/issue-sync',
+      CODEC_TOKEN: 'ctok',
     });
     expect(config).toEqual({
       port: 8080,
@@ -145,6 +146,7 @@ describe('loadConfig overrides', () => {
       allowHttpLoopback: true,
       workflowBundlePath: '/tmp/bundle.js',
       dataDir: '/var/lib/issue-sync',
+      codec: { keys: undefined, token: 'ctok', corsOrigins: ['http://127.0.0.1:9000', 'http://localhost:9000'] },
     });
   });
 
