@@ -20,6 +20,7 @@ import { alertsRouter } from './routes/alerts';
 import type { CodecEndpointOptions } from './routes/codec';
 import { codecRouter } from './routes/codec';
 import { deliveriesRouter } from './routes/deliveries';
+import { integrationsRouter } from './routes/integrations';
 import { discordRouter } from './routes/discord';
 import { groupsRouter } from './routes/groups';
 import { healthRouter } from './routes/health';
@@ -33,6 +34,9 @@ import { teamsMessagesService } from './services/teams-messages';
 import { teamsRouter } from './routes/teams';
 import { createTeamsVerifier } from './verify/teams-bot-jwt';
 import { createStarter, resultWithin, runState } from './temporal-start';
+import type { TemporalUi } from './services/deliveries';
+
+const DEFAULT_TEMPORAL_UI: TemporalUi = { url: 'http://127.0.0.1:8233', namespace: 'default' };
 
 export interface AppDeps {
   readonly db: Knex;
@@ -46,6 +50,8 @@ export interface AppDeps {
   readonly linkSecret?: string;
   /** The Teams bot (TEAMS_APP_ID, TEAMS_OPENID_METADATA_URL); without an app id, Teams messages get 401. */
   readonly teams?: { readonly appId: string | undefined; readonly openIdMetadataUrl: string };
+  /** Where deliveries link to (the Temporal Web UI and namespace); default the dev server's. */
+  readonly temporalUi?: TemporalUi;
   /** METRICS_TOKEN: bearer token for /metrics; unset → loopback clients only. */
   readonly metricsToken?: string;
   /** The Temporal UI's remote codec at /codec (CODEC_KEYS, CODEC_TOKEN, CODEC_CORS_ORIGINS); unset → 503. */
@@ -122,7 +128,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(groupsRouter({ ...services, cache: deps.cache }));
   app.use(alertsRouter(services));
   app.use(identitiesRouter({ db: deps.db, linkSecret: deps.linkSecret, temporal: deps.temporal, logger: deps.logger }));
-  app.use(deliveriesRouter(deps));
+  app.use(deliveriesRouter({ ...services, temporalUi: deps.temporalUi ?? DEFAULT_TEMPORAL_UI }));
+  app.use(integrationsRouter(deps));
   app.use((req) => {
     throw new NotFoundError(`no route for ${req.method} ${req.path}`);
   });

@@ -34,6 +34,9 @@ export interface IntakeDeps {
   readonly logger?: Logger;
 }
 
+/** The reason on a delivery recorded while its integration is paused. */
+export const PAUSED_REASON = 'integration paused';
+
 /** How long the background start of a durable delivery may wait for Temporal (the pump retries after that). */
 export const DURABLE_START_DEADLINE_MS = 1_500;
 
@@ -95,11 +98,22 @@ export async function startStoredDelivery(
       });
     return 'refused';
   }
-  await deps
-    .db('webhook_deliveries')
-    .where('id', row.id)
-    .update({ run: deps.db.raw("run || jsonb_build_object('startedAt', now())") });
+  await stampStarted(deps.db, row.id);
   return outcome;
+}
+
+/** Marks a stored run as taken by Temporal, so the pump leaves it alone. */
+function stampStarted(db: Knex, deliveryId: number): Promise<unknown> {
+  return db('webhook_deliveries')
+    .where('id', deliveryId)
+    .update({ run: db.raw("run || jsonb_build_object('startedAt', now())") });
+}
+
+/** The same stamp after a synchronous start, off the answer's path (the pump's start would only be a duplicate). */
+function stampInBackground(deps: IntakeDeps, deliveryId: number): void {
+  stampStarted(deps.db, deliveryId).catch((err: unknown) =>
+    deps.logger?.warn({ deliveryId, err: { name: (err as Error).name } }, 'could not stamp a started delivery')
+  );
 }
 
 /** A workflow that runs one delivery: its single input carries the delivery row's id. */
@@ -157,8 +171,13 @@ function startRun<W extends DeliveryWorkflow>(
   });
 }
 
+/**
+ * The start as the row keeps it. Every delivery with a run keeps it (ids and hashes only, never an email or
+ * secret): durable ones for the background start and the pump, all of them so a paused delivery can be started on
+ * resume and a failed or skipped one redriven without the provider sending it again.
+ */
 function storedRun<W extends DeliveryWorkflow>(d: Delivery<W>): StoredRun | null {
-  if (!d.durable || !d.run) return null;
+  if (!d.run) return null;
   return {
     workflowType: d.run.workflow.name,
     input: d.run.input as Record<string, unknown>,
@@ -183,6 +202,13 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
   const workflowId = d.run ? deliveryWorkflowId(d.provider, d.deliveryKey, d.integrationId) : null;
   const skipReason = d.run ? null : (d.skipReason ?? 'nothing to run');
   const stored = storedRun(d);
+  // A run of a paused integration is recorded `paused` in the same statement (no extra round trip).
+  const paused = (then: string, otherwise: string | null) =>
+    deps.db.raw(
+      'case when exists (select 1 from integrations where id = ? and paused_at is not null) then ? else ? end',
+      [d.integrationId, then, otherwise]
+    );
+  const runnable = !skipReason && d.integrationId !== null;
   const inserted = await deps
     .db('webhook_deliveries')
     .insert({
@@ -190,8 +216,8 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
       integration_id: d.integrationId,
       delivery_key: d.deliveryKey,
       workflow_id: workflowId,
-      status: skipReason ? 'skipped' : 'accepted',
-      reason: skipReason,
+      status: skipReason ? 'skipped' : runnable ? paused('paused', 'accepted') : 'accepted',
+      reason: skipReason ?? (runnable ? paused(PAUSED_REASON, null) : null),
       attempts: 1,
       payload_sha256: d.payloadSha256,
       external_issue_key: d.externalIssueKey ?? null,
@@ -200,14 +226,18 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
     })
     .onConflict(['provider', 'integration_id', 'delivery_key'])
     .ignore()
-    .returning('id');
+    .returning(['id', 'status']);
   if (inserted.length === 0) return duplicate(deps, d);
   const deliveryId = Number(inserted[0].id);
+  if (inserted[0].status === 'paused') {
+    deps.metrics.deliveries.inc({ provider: d.provider, result: 'paused' });
+    return d.reply ?? { status: 202, body: { deliveryId, workflowId, status: 'paused', reason: PAUSED_REASON } };
+  }
   if (!workflowId) {
     deps.metrics.deliveries.inc({ provider: d.provider, result: 'skipped' });
     return d.reply ?? { status: 202, body: { deliveryId, workflowId: null, status: 'skipped', reason: skipReason } };
   }
-  if (stored) {
+  if (stored && d.durable) {
     deps.metrics.deliveries.inc({ provider: d.provider, result: 'accepted' });
     startInBackground(deps, d as Delivery, { id: deliveryId, workflowId, run: stored });
     return d.reply ?? { status: 202, body: { deliveryId, workflowId } };
@@ -217,6 +247,7 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
     throw err;
   });
   deps.metrics.deliveries.inc({ provider: d.provider, result: started === 'started' ? 'accepted' : 'duplicate' });
+  stampInBackground(deps, deliveryId);
   return d.reply ?? { status: 202, body: { deliveryId, workflowId } };
 }
 
@@ -234,7 +265,9 @@ async function duplicate<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delive
   // Redrive: an earlier attempt was recorded but Temporal could not be reached. (Durable deliveries are
   // redriven by the pump only: a duplicate must not wait on Temporal either.)
   if (row.status === 'accepted' && workflowId && d.run && !d.durable) {
-    if ((await startRun(deps, d, workflowId, deliveryId)) === 'started') {
+    const outcome = await startRun(deps, d, workflowId, deliveryId);
+    stampInBackground(deps, deliveryId);
+    if (outcome === 'started') {
       deps.metrics.deliveries.inc({ provider: d.provider, result: 'redriven' });
       return d.reply ?? { status: 202, body: { deliveryId, workflowId, redriven: true } };
     }

@@ -8,11 +8,14 @@
  *
  * A tick (every {@link PUMP_INTERVAL_MS}, bounded):
  * - deliveries `accepted` with a stored `run` not yet stamped `startedAt`, received more than
- *   {@link PUMP_MIN_AGE_MS} ago (the intake's own background start has had its chance) and less than
- *   {@link PUMP_MAX_AGE_MS} ago, oldest first, at most {@link PUMP_BATCH}: started by workflow type through the
- *   starter (REJECT_DUPLICATE; `duplicate` counts as started). The first `unavailable` ends the tick: Temporal
- *   is still down, and the rest would only wait for the same deadline.
- * - older ones → `failed`: the interaction token is dead, the user's click cannot be answered any more.
+ *   {@link PUMP_MIN_AGE_MS} ago (the intake's own start has had its chance), oldest first, at most
+ *   {@link PUMP_BATCH}, and not while an earlier delivery of the same issue is unfinished (so a resumed
+ *   integration's deliveries apply in received order): started by workflow type through the starter
+ *   (REJECT_DUPLICATE; `duplicate` counts as started). That covers Discord and Teams clicks, Jira deliveries
+ *   that got a 503 (nothing depends on Jira retrying), deliveries resumed after a pause, and redrives. The first
+ *   `unavailable` ends the tick: Temporal is still down, and the rest would only wait for the same deadline.
+ * - Discord clicks older than {@link PUMP_MAX_AGE_MS} → `failed`: the interaction token is dead, the user's click
+ *   cannot be answered any more (unless an operator redrove it).
  * Errors are logged (ids only) and never stop the loop.
  */
 import type { Knex } from 'knex';
@@ -68,20 +71,36 @@ async function runTick(deps: PumpDeps): Promise<TickResult> {
     const lock = await trx.raw('select pg_try_advisory_xact_lock(?) as ok', [PUMP_LOCK_KEY]);
     if (lock.rows[0]?.ok !== true) return IDLE;
     const pending = () =>
-      trx('webhook_deliveries')
-        .where('status', 'accepted')
-        .whereNotNull('run')
-        .whereNotNull('workflow_id')
-        .whereRaw("run->>'startedAt' is null");
-    const expired = await pending()
-      .whereRaw('received_at <= now() - make_interval(secs => ?)', [PUMP_MAX_AGE_MS / 1000])
+      trx('webhook_deliveries as d')
+        .where('d.status', 'accepted')
+        .whereNotNull('d.run')
+        .whereNotNull('d.workflow_id')
+        .whereRaw("d.run->>'startedAt' is null");
+    // A Discord click first answered more than 15 minutes ago can no longer be answered (its token is dead);
+    // an operator's redrive is the exception: the change is wanted even if the chat answer fails.
+    const expired = await trx('webhook_deliveries')
+      .whereIn(
+        'id',
+        pending()
+          .where({ 'd.provider': 'discord', 'd.redrive_count': 0 })
+          .whereRaw('d.received_at <= now() - make_interval(secs => ?)', [PUMP_MAX_AGE_MS / 1000])
+          .select('d.id')
+      )
       .update({ status: 'failed', reason: EXPIRED_REASON, finished_at: trx.fn.now(), updated_at: trx.fn.now() });
     const rows: Array<{ id: string | number; workflow_id: string; run: StoredRun }> = await pending()
-      .whereRaw('received_at < now() - make_interval(secs => ?)', [minAgeMs / 1000])
-      .whereRaw('received_at > now() - make_interval(secs => ?)', [PUMP_MAX_AGE_MS / 1000])
-      .orderBy('id')
+      .whereRaw('d.received_at < now() - make_interval(secs => ?)', [minAgeMs / 1000])
+      // One issue's deliveries start in received order: not while an earlier one of the same issue is unfinished.
+      .whereNotExists(
+        trx('webhook_deliveries as e')
+          .whereRaw('e.integration_id = d.integration_id')
+          .whereRaw('e.external_issue_key = d.external_issue_key')
+          .whereRaw('e.id < d.id')
+          .whereIn('e.status', ['accepted', 'running', 'paused'])
+          .select(trx.raw('1'))
+      )
+      .orderBy('d.id')
       .limit(PUMP_BATCH)
-      .select('id', 'workflow_id', 'run');
+      .select('d.id', 'd.workflow_id', 'd.run');
     let started = 0;
     let refused = 0;
     let unavailable = false;

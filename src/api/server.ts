@@ -46,6 +46,7 @@ export async function startApi(
     linkSecret: config.linkSecret,
     teams: config.teams,
     metricsToken: config.metricsToken,
+    temporalUi: { url: `http://127.0.0.1:${config.temporal.uiPort}`, namespace: config.temporal.namespace },
     codec: { codec, token: config.codec.token, allowedOrigins: config.codec.corsOrigins },
   });
   const server: Server = await new Promise((resolve, reject) => {

@@ -127,3 +127,9 @@ export interface PushResult {
   readonly outcome: Outcome;
   readonly reason: string | null;
 }
+
+/** A push activity's answer while its Jira site is paused by an operator: nothing was sent, try again later. */
+export interface PausedPush {
+  readonly outcome: 'paused';
+  readonly reason: string;
+}

@@ -3,19 +3,37 @@
  * the two child workflows it starts. Each child reads the group's current state when it runs and ends with an
  * Outcome: applied, skipped (with the reason) or failed.
  */
-import { executeChild, workflowInfo } from '@temporalio/workflow';
-import type { AssigneeType, ChangeSource, GroupChange } from '../domain/model';
+import { executeChild, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { AssigneeType, ChangeSource, GroupChange, PausedPush } from '../domain/model';
 import { pushWorkflowId, searchAttributes } from './ids';
+import { SA } from './shared';
 import { step } from './proxies';
 import type { OutboundPushInput, PushResult } from './shared';
 import { failureReason, withOutcome } from './steps';
 
 export type PushKind = 'assignee' | 'status';
 
+/** How long a push waits before asking again whether its paused Jira site was resumed (10 times, then every 5 minutes). */
+export const PAUSED_RECHECK = ['10 seconds', '5 minutes'] as const;
+
+/**
+ * Runs a push; while its Jira site is paused (the activity sent nothing and answered `paused`) the run shows
+ * Outcome `paused` in the UI, sleeps and asks again, so the push happens once the site is resumed. A run that was
+ * never paused schedules exactly the commands it always did.
+ */
+async function untilNotPaused(push: () => Promise<PushResult | PausedPush>): Promise<PushResult> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await push();
+    if (result.outcome !== 'paused') return withOutcome(result);
+    if (attempt === 0) upsertSearchAttributes([{ key: SA.Outcome, value: 'paused' }]);
+    await sleep(attempt < 10 ? PAUSED_RECHECK[0] : PAUSED_RECHECK[1]);
+  }
+}
+
 /** Pushes the group's current assignee to one linked Jira issue (workflow id `<parent>-assignee-<externalIssueId>`). */
 export async function syncAssigneeToJira(input: OutboundPushInput): Promise<PushResult> {
-  return withOutcome(
-    await step('jira', 'jiraPushAssignee', `Push the assignee of group ${input.groupId} to ${input.key}`, {
+  return untilNotPaused(() =>
+    step('jira', 'jiraPushAssignee', `Push the assignee of group ${input.groupId} to ${input.key}`, {
       groupId: input.groupId,
       externalIssueId: input.externalIssueId,
       previousAssigneeType: input.previousAssigneeType,
@@ -26,8 +44,8 @@ export async function syncAssigneeToJira(input: OutboundPushInput): Promise<Push
 
 /** Transitions one linked Jira issue to the status mapped for the group's status. */
 export async function syncStatusToJira(input: OutboundPushInput): Promise<PushResult> {
-  return withOutcome(
-    await step('jira', 'jiraPushStatus', `Push the status of group ${input.groupId} to ${input.key}`, {
+  return untilNotPaused(() =>
+    step('jira', 'jiraPushStatus', `Push the status of group ${input.groupId} to ${input.key}`, {
       groupId: input.groupId,
       externalIssueId: input.externalIssueId,
     })

@@ -22,6 +22,7 @@ const MIGRATION_FILES = [
   '20261203000001_jira_issue_claims.js',
   '20261203000002_discord_interactions.js',
   '20261207000001_deliveries_per_integration.js',
+  '20261207000002_operator_controls.js',
 ];
 
 // Columns per table as `name:udt_name`, with a trailing `?` when the column is nullable.
@@ -48,7 +49,16 @@ const SCHEMA: Record<string, string[]> = {
   ],
   releases: ['id:int8', 'organization_id:int8', 'project_id:int8?', 'version:text', 'date_released:timestamptz?'],
   group_resolutions: ['id:int8', 'group_id:int8', 'release_id:int8', 'type:text', 'actor_id:int8?'],
-  integrations: ['id:int8', 'provider:text', 'external_id:text', 'name:text', 'metadata:jsonb', 'status:text'],
+  integrations: [
+    'id:int8',
+    'provider:text',
+    'external_id:text',
+    'name:text',
+    'metadata:jsonb',
+    'status:text',
+    'paused_at:timestamptz?',
+    'paused_reason:text?',
+  ],
   organization_integrations: ['id:int8', 'organization_id:int8', 'integration_id:int8', 'config:jsonb', 'status:text'],
   external_projects: [
     'id:int8',
@@ -144,6 +154,7 @@ const SCHEMA: Record<string, string[]> = {
     'group_ids:_int8?',
     'updated_at:timestamptz',
     'run:jsonb?',
+    'redrive_count:int4',
   ],
   outbound_messages: ['id:int8', 'idempotency_key:text', 'provider:text', 'channel_id:text?', 'message_id:text?'],
   external_comments: ['id:int8', 'activity_id:int8', 'external_issue_id:int8', 'comment_id:text'],
@@ -159,6 +170,7 @@ const SCHEMA: Record<string, string[]> = {
     'message_ephemeral:bool',
     'expires_at:timestamptz',
   ],
+  operator_requests: ['idempotency_key:text', 'kind:text', 'response:jsonb?'],
 };
 
 interface ColumnRow {

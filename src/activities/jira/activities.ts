@@ -11,7 +11,7 @@
  * The client is injected (`clientFor`): the worker passes createJiraClient with its HTTP timeout, tests a fake.
  */
 import type { Knex } from 'knex';
-import type { PushResult } from '../../domain/model';
+import type { PausedPush, PushResult } from '../../domain/model';
 import type { CreatedIssue, CreateIssueInput, GetIssueForLinkInput, IssueForLink } from './create-issue';
 import { createIssue, getIssueForLink } from './create-issue';
 import type { PushAssigneeInput } from './push-assignee';
@@ -41,9 +41,9 @@ export function createJiraActivities({ db, clientFor, policy = DEFAULT_BASE_URL_
     jiraResolveAssigneeEmail: (input: ResolveAssigneeInput): Promise<ResolvedJiraAssignee> =>
       resolveAssigneeEmail({ db, clientFor, cache: emailCache, policy }, input),
     /** Pushes the group's current assignee to one linked Jira issue. Team assignments are never pushed. */
-    jiraPushAssignee: (input: PushAssigneeInput): Promise<PushResult> => pushAssignee(push, input),
+    jiraPushAssignee: (input: PushAssigneeInput): Promise<PushResult | PausedPush> => pushAssignee(push, input),
     /** Moves one linked Jira issue to the status mapped for the group's status, through a fresh transition list. */
-    jiraPushStatus: (input: PushStatusInput): Promise<PushResult> => pushStatus(push, input),
+    jiraPushStatus: (input: PushStatusInput): Promise<PushResult | PausedPush> => pushStatus(push, input),
     /** Creates or updates the Jira comment of one note on one issue; never posts the same note twice. */
     jiraSyncComment: (input: SyncCommentInput): Promise<CommentSyncResult> => syncComment(push, input),
     /** Creates a Jira issue once per request id (found again by its property after a crash). 400 → field errors. */

@@ -4,11 +4,11 @@
  * assignments are never pushed: Jira has no teams.
  */
 import type { Knex } from 'knex';
-import type { AssigneeType, PushResult } from '../../domain/model';
+import type { AssigneeType, PausedPush, PushResult } from '../../domain/model';
 import { HttpError } from '../../http';
 import { toFailure } from '../failures';
 import type { IssueRef, PushDeps } from './push-support';
-import { APPLIED, callJira, loadIssueRef, skip } from './push-support';
+import { APPLIED, PAUSED, callJira, loadIssueRef, skip } from './push-support';
 import type { JiraSiteRecord } from './site';
 import type { JiraClient } from './types';
 
@@ -20,7 +20,10 @@ export interface PushAssigneeInput {
   readonly mode?: 'change' | 'initial';
 }
 
-export async function pushAssignee({ db, connect }: PushDeps, input: PushAssigneeInput): Promise<PushResult> {
+export async function pushAssignee(
+  { db, connect }: PushDeps,
+  input: PushAssigneeInput
+): Promise<PushResult | PausedPush> {
   const ref = await loadIssueRef(db, input.externalIssueId);
   if (!ref) return skip('the link to Jira was removed');
   const row = await db('group_assignees').where('group_id', input.groupId).first('user_id', 'team_id');
@@ -29,6 +32,7 @@ export async function pushAssignee({ db, connect }: PushDeps, input: PushAssigne
   if (!row && input.previousAssigneeType === 'team')
     return skip('the removed assignee was a team; Jira keeps its assignee');
   const { site, client } = await connect(ref.integrationId);
+  if (site.paused) return PAUSED;
   const accountId = row ? await findAccount(db, { ref, site, client }, Number(row.user_id)) : null;
   if (row && !accountId) return skip(`no Jira user on ${ref.key} matches the assignee's verified emails`);
   const issue = await callJira(() => client.getIssue(ref.key));

@@ -3,10 +3,10 @@
  * for the issue's project (external_projects), reached through a transition Jira offers right now.
  */
 import type { Knex } from 'knex';
-import type { PushResult } from '../../domain/model';
+import type { PausedPush, PushResult } from '../../domain/model';
 import { GroupStatus } from '../../domain/model';
 import type { IssueRef, PushDeps } from './push-support';
-import { APPLIED, callJira, loadIssueRef, skip } from './push-support';
+import { APPLIED, PAUSED, callJira, loadIssueRef, skip } from './push-support';
 import type { JiraIssue } from './types';
 
 export interface PushStatusInput {
@@ -14,14 +14,15 @@ export interface PushStatusInput {
   readonly externalIssueId: number;
 }
 
-export async function pushStatus({ db, connect }: PushDeps, input: PushStatusInput): Promise<PushResult> {
+export async function pushStatus({ db, connect }: PushDeps, input: PushStatusInput): Promise<PushResult | PausedPush> {
   const ref = await loadIssueRef(db, input.externalIssueId);
   if (!ref) return skip('the link to Jira was removed');
   const group = await db('groups').where('id', input.groupId).first('status');
   const status = Number(group?.status);
   if (status !== GroupStatus.Unresolved && status !== GroupStatus.Resolved)
     return skip('only resolved and unresolved are pushed to Jira');
-  const { client } = await connect(ref.integrationId);
+  const { site, client } = await connect(ref.integrationId);
+  if (site.paused) return PAUSED;
   const issue = await callJira(() => client.getIssue(ref.key));
   const mapping = await statusMapping(db, ref, issue);
   if (!mapping) return skip(`Jira project ${issue.fields.project.key} has no status mapping for org ${ref.orgSlug}`);

@@ -3,7 +3,7 @@
  * marks what issue-sync wrote in Jira, the two push outcomes, and the mapping of client errors to failures.
  */
 import type { Knex } from 'knex';
-import type { PushResult } from '../../domain/model';
+import type { PausedPush, PushResult } from '../../domain/model';
 import { toFailure } from '../failures';
 import type { Connect } from './site';
 
@@ -17,6 +17,8 @@ export interface PushDeps {
 
 export const APPLIED: PushResult = { outcome: 'applied', reason: null };
 export const skip = (reason: string): PushResult => ({ outcome: 'skipped', reason });
+/** Nothing sent: the site is paused; the push workflow waits and asks again. */
+export const PAUSED: PausedPush = { outcome: 'paused', reason: 'integration paused' };
 
 /** A linked Jira issue (an external_issues row) and the org it belongs to. */
 export interface IssueRef {

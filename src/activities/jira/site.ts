@@ -12,6 +12,8 @@ export interface JiraSiteRecord {
   readonly clientKey: string;
   readonly sharedSecret: string;
   readonly emailScope: boolean;
+  /** An operator paused this integration (POST /api/integrations/:id/pause): pushes wait until it is resumed. */
+  readonly paused: boolean;
 }
 
 /** Builds the client that talks to one site. */
@@ -71,7 +73,7 @@ export async function loadJiraSite(
   integrationId: number,
   policy: BaseUrlPolicy = DEFAULT_BASE_URL_POLICY
 ): Promise<JiraSiteRecord> {
-  const row = await db('integrations').where({ id: integrationId, provider: 'jira' }).first('external_id', 'metadata');
+  const row = await db('integrations').where({ id: integrationId, provider: 'jira' }).first('external_id', 'metadata', 'paused_at');
   if (!row) throw ApplicationFailure.nonRetryable(`Jira integration ${integrationId} not found`, 'IntegrationNotFound');
   const meta = (row.metadata ?? {}) as Record<string, unknown>;
   if (typeof meta.base_url !== 'string' || typeof meta.shared_secret !== 'string') {
@@ -93,6 +95,7 @@ export async function loadJiraSite(
     clientKey: String(row.external_id),
     sharedSecret: meta.shared_secret,
     emailScope: meta.email_scope === true,
+    paused: row.paused_at != null,
   };
 }
 

@@ -1,5 +1,13 @@
-/** Integration lookups the webhook routes need before anything is stored. Secrets never leave this process. */
+/**
+ * Integration lookups the webhook routes need before anything is stored (secrets never leave this process), and
+ * the operator's pause and resume (issue 11). While an integration is paused its deliveries are verified and
+ * recorded `paused` (reason "integration paused") but not started, and pushes to a paused Jira site wait; resume
+ * turns the paused deliveries back to `accepted` and the delivery pump starts them in received order (one issue's
+ * deliveries one after another).
+ */
 import type { Knex } from 'knex';
+import { NotFoundError } from '../errors';
+import { PAUSED_REASON } from '../intake';
 
 /** The active Jira integration for a Connect clientKey (the JWT's `iss`), with its shared secret. */
 export function jiraSecretLookup(db: Knex) {
@@ -11,3 +19,60 @@ export function jiraSecretLookup(db: Knex) {
     return row && typeof secret === 'string' ? { integrationId: Number(row.id), sharedSecret: secret } : null;
   };
 }
+
+export interface PauseState {
+  readonly integrationId: number;
+  readonly provider: string;
+  readonly paused: boolean;
+  readonly pausedAt: string | null;
+  readonly pausedReason: string | null;
+}
+
+function stateOf(row: Record<string, unknown>): PauseState {
+  return {
+    integrationId: Number(row.id),
+    provider: String(row.provider),
+    paused: row.paused_at != null,
+    pausedAt: row.paused_at == null ? null : new Date(row.paused_at as string).toISOString(),
+    pausedReason: (row.paused_reason as string | null) ?? null,
+  };
+}
+
+/** Pauses an integration (idempotent: pausing a paused one keeps its first time and reason). */
+export async function pauseIntegration(db: Knex, id: number, reason: string | null): Promise<PauseState> {
+  await db('integrations')
+    .where('id', id)
+    .whereNull('paused_at')
+    .update({ paused_at: db.fn.now(), paused_reason: reason });
+  const row = await db('integrations').where('id', id).first('id', 'provider', 'paused_at', 'paused_reason');
+  if (!row) throw new NotFoundError(`integration ${id} not found`);
+  return stateOf(row);
+}
+
+/**
+ * Resumes an integration: in one transaction the pause is lifted and its paused deliveries go back to `accepted`
+ * (the pump starts them, oldest first). Answers how many were resumed. Idempotent.
+ */
+export async function resumeIntegration(db: Knex, id: number): Promise<PauseState & { resumed: number }> {
+  return db.transaction(async (trx) => {
+    const row = await trx('integrations').where('id', id).forUpdate().first('id');
+    if (!row) throw new NotFoundError(`integration ${id} not found`);
+    await trx('integrations').where('id', id).update({ paused_at: null, paused_reason: null });
+    const resumed = await trx('webhook_deliveries')
+      .where({ integration_id: id, status: 'paused' })
+      .update({ status: 'accepted', reason: null, updated_at: trx.fn.now() });
+    const after = await trx('integrations').where('id', id).first('id', 'provider', 'paused_at', 'paused_reason');
+    return { ...stateOf(after), resumed };
+  });
+}
+
+/** How many deliveries wait for each paused integration (the operator's paused backlog). */
+export async function pausedBacklog(db: Knex): Promise<Array<{ integrationId: number; waiting: number }>> {
+  const rows: Array<{ integration_id: string; n: string }> = await db('webhook_deliveries')
+    .where('status', 'paused')
+    .groupBy('integration_id')
+    .select('integration_id', db.raw('count(*) as n'));
+  return rows.map((r) => ({ integrationId: Number(r.integration_id), waiting: Number(r.n) }));
+}
+
+export { PAUSED_REASON };
