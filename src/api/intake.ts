@@ -255,9 +255,10 @@ async function duplicate<W extends DeliveryWorkflow>(deps: IntakeDeps, d: Delive
   const [row] = await deps
     .db('webhook_deliveries')
     .where({ provider: d.provider, delivery_key: d.deliveryKey })
-    .where((q) =>
-      d.integrationId === null ? q.whereNull('integration_id') : q.where('integration_id', d.integrationId)
-    )
+    .where((q) => {
+      if (d.integrationId === null) q.whereNull('integration_id');
+      else q.where('integration_id', d.integrationId);
+    })
     .increment('attempts', 1)
     .returning(['id', 'status', 'workflow_id']);
   const deliveryId = Number(row.id);

@@ -184,7 +184,7 @@ async function redriveOne(deps: DeliveriesDeps, id: number): Promise<RedriveAnsw
         run: JSON.stringify(nextRun),
         updated_at: trx.fn.now(),
       });
-    return { workflowId, count, run: nextRun as StoredRun };
+    return { workflowId, count, run: nextRun };
   });
   const outcome = await startStoredDelivery(deps, { id, workflowId: reset.workflowId, run: reset.run });
   return {

@@ -46,7 +46,7 @@ export async function pauseIntegration(db: Knex, id: number, reason: string | nu
     .update({ paused_at: db.fn.now(), paused_reason: reason });
   const row = await db('integrations').where('id', id).first('id', 'provider', 'paused_at', 'paused_reason');
   if (!row) throw new NotFoundError(`integration ${id} not found`);
-  return stateOf(row);
+  return stateOf(row as Record<string, unknown>);
 }
 
 /**
@@ -62,7 +62,7 @@ export async function resumeIntegration(db: Knex, id: number): Promise<PauseStat
       .where({ integration_id: id, status: 'paused' })
       .update({ status: 'accepted', reason: null, updated_at: trx.fn.now() });
     const after = await trx('integrations').where('id', id).first('id', 'provider', 'paused_at', 'paused_reason');
-    return { ...stateOf(after), resumed };
+    return { ...stateOf(after as Record<string, unknown>), resumed };
   });
 }
 
