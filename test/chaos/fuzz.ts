@@ -447,6 +447,8 @@ async function fuzzRoute(stack: ChaosStack, f: FuzzWorld, route: Route, k: Knobs
   let open = 0;
   let parked = 0;
   const parkedOnce = new Set<string>();
+  let lastOpen = Number.POSITIVE_INFINITY;
+  let lastProgress = Date.now();
   for (;;) {
     const rows: Array<{ workflow_id: string | null }> = await db('webhook_deliveries')
       .where('id', '>', maxId)
@@ -460,7 +462,11 @@ async function fuzzRoute(stack: ChaosStack, f: FuzzWorld, route: Route, k: Knobs
       else parkedOnce.add(r.workflow_id);
     }
     open = rows.length - parked;
-    if (open === 0 || Date.now() - settleStart > k.settleMs) break;
+    if (open < lastOpen) {
+      lastOpen = open;
+      lastProgress = Date.now();
+    }
+    if (open === 0 || Date.now() - settleStart > k.settleMs || Date.now() - lastProgress > 90_000) break;
     await sleep(1_000);
   }
   const outcome = await db('webhook_deliveries')

@@ -290,6 +290,8 @@ export interface Checked {
 }
 
 const TERMINAL = ['applied', 'skipped', 'failed'];
+/** No delivery finished for this long: what is still open is stuck, not slow. */
+const STALL_MS = 90_000;
 
 /**
  * Waits (bounded) for every delivery of the plan to finish, then compares: each distinct event answered 2xx
@@ -307,10 +309,18 @@ export async function checkPlan(
   const keys = plan.events.map((e) => e.identifier);
   const t0 = Date.now();
   let rows: Array<{ delivery_key: string; status: string; reason: string | null }> = [];
+  // Bounded, but patient while there is progress: stop when all finished, after STALL_MS without one more
+  // delivery finishing, or at settleMs.
+  let lastOpen = Number.POSITIVE_INFINITY;
+  let lastProgress = Date.now();
   for (;;) {
     rows = await selectDeliveries(db, w.integrationId, keys);
     const open = rows.filter((r) => !TERMINAL.includes(r.status)).length;
-    if (open === 0 || Date.now() - t0 > settleMs) break;
+    if (open < lastOpen) {
+      lastOpen = open;
+      lastProgress = Date.now();
+    }
+    if (open === 0 || Date.now() - t0 > settleMs || Date.now() - lastProgress > STALL_MS) break;
     await sleep(1_000);
   }
   const settle = Date.now() - t0;

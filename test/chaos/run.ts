@@ -9,9 +9,9 @@
  * Knobs (environment): CHAOS_SEED, CHAOS_CONCURRENCY (16), CHAOS_ISSUES (200), CHAOS_JIRA_DELIVERIES (5000),
  * CHAOS_KILL_DELIVERIES (300), CHAOS_KILL_EVERY_MS (4000), CHAOS_TEMPORAL_DELIVERIES (300),
  * CHAOS_PG_DELIVERIES (300), CHAOS_PG_REFUSAL_MS (10000), CHAOS_STORM_DELIVERIES (300), CHAOS_STORM_429S (200),
- * CHAOS_FUZZ_RUNS (2000 per route), CHAOS_FAULT_RATE (15 deliveries/s in the fault scenarios), CHAOS_SETTLE_MS (240000), CHAOS_ONLY (comma list of scenario ids:
+ * CHAOS_FUZZ_RUNS (2000 per route), CHAOS_FAULT_RATE (15 deliveries/s in the fault scenarios), CHAOS_SETTLE_MS (600000: the most a scenario waits for its deliveries to finish; it stops earlier after 90 s without progress), CHAOS_ONLY (comma list of scenario ids:
  * burst,kill,temporal,pg,storm,fuzz), CHAOS_REPORT (path of the report; default docs/reliability.md, "-" = none),
- * CHAOS_REDIS_URL (default redis://127.0.0.1:6379/13), CHAOS_MAX_MINUTES (14: a watchdog reports what finished and ends the run), CHAOS_TEMPORAL_SQLITE_PRAGMAS
+ * CHAOS_REDIS_URL (default redis://127.0.0.1:6379/13), CHAOS_MAX_MINUTES (15: a watchdog reports what finished and ends the run), CHAOS_TEMPORAL_SQLITE_PRAGMAS
  * (synchronous=OFF).
  */
 import path from 'node:path';
@@ -50,11 +50,11 @@ async function main(): Promise<number> {
     storm429s: int('CHAOS_STORM_429S', 200),
     fuzzRuns: int('CHAOS_FUZZ_RUNS', 2_000),
     faultRate: Math.max(1, int('CHAOS_FAULT_RATE', 15)),
-    settleMs: int('CHAOS_SETTLE_MS', 240_000),
+    settleMs: int('CHAOS_SETTLE_MS', 600_000),
   };
   const only = new Set((process.env.CHAOS_ONLY ?? 'burst,kill,temporal,pg,storm,fuzz').split(',').map((s) => s.trim()));
   const reportPath = process.env.CHAOS_REPORT ?? path.join(ROOT, 'docs', 'reliability.md');
-  const maxMinutes = int('CHAOS_MAX_MINUTES', 14);
+  const maxMinutes = int('CHAOS_MAX_MINUTES', 15);
   log(`seed ${knobs.seed}; knobs ${JSON.stringify(knobs)}; scenarios ${[...only].join(',')}`);
 
   const started = new Date();
