@@ -206,7 +206,7 @@ describe('jiraIssueUpdated', () => {
     });
   });
 
-  test('an assignee change invalidates caches, refreshes and replies on every Discord message, and pushes on to the other site', async () => {
+  test('an assignee change invalidates caches, refreshes and replies on every Discord and Teams message, and pushes on to the other site', async () => {
     fakes.trackerApplyInboundAssignee.mockResolvedValue({ changed: [assignedJane], skipped: [] });
     fakes.trackerListChatMessages.mockResolvedValue([
       message(1, 'discord'),
@@ -223,7 +223,11 @@ describe('jiraIssueUpdated', () => {
 
     const r = await result;
     expect(r).toMatchObject({ outcome: 'applied', groupIds: [7] });
-    expect(r.reason).toBe('1 Microsoft Teams message(s) not refreshed: no msteams notifier yet');
+    expect(r.reason).toBeNull();
+    expect(fakes.msteamsRefreshCard.mock.calls.map(([a]) => a)).toEqual([{ chatMessageId: 3 }]);
+    expect(fakes.msteamsPostReply.mock.calls.map(([a]) => a.idempotencyKey)).toEqual([
+      `jira:${input.deliveryKey}:3:assigned`,
+    ]);
     expect(fakes.cacheInvalidateGroups).toHaveBeenCalledWith({ groupIds: [7] });
     expect(fakes.trackerListChatMessages).toHaveBeenCalledWith({ groupIds: [7] });
     expect(
