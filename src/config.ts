@@ -16,6 +16,8 @@ export const DEFAULT_TEAMS_TOKEN_URL = 'https://login.microsoftonline.com/botfra
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The API's listen address: loopback by default; 0.0.0.0 in a container (docker-compose sets it). */
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.string().url().optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
@@ -25,6 +27,10 @@ const envSchema = z.object({
   API_TOKEN: z.string().min(1).optional(),
   /** Bearer token for GET /metrics; unset → /metrics answers loopback clients only. */
   METRICS_TOKEN: z.string().min(1).optional(),
+  /** A standalone worker (`npm run start:worker`) serves its metrics on WORKER_METRICS_HOST:<port>/metrics; unset → none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Where the worker's metrics listen (only with WORKER_METRICS_PORT); clients off this host need METRICS_TOKEN. */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DISCORD_API_BASE_URL: z.string().url().default('https://discord.com/api/v10'),
   /** The bot's Microsoft App ID: the `aud` every inbound Bot Framework token must carry. */
   TEAMS_APP_ID: z.string().min(1).optional(),
@@ -71,10 +77,28 @@ const envSchema = z.object({
   CODEC_TOKEN: z.string().min(1).optional(),
   /** Origins allowed to call /codec from a browser, comma-separated. Default: the Temporal UI on TEMPORAL_UI_PORT. */
   CODEC_CORS_ORIGINS: z.string().optional(),
+  /**
+   * How a Jira delivery is acknowledged. `sync` (default): 202 after Temporal took the start (503 while Temporal is
+   * unreachable, so Jira redelivers). `durable`: 202 right after the delivery row (with its start) is committed; the
+   * start follows in the background and the delivery pump covers the rest, as for Discord and Teams.
+   */
+  JIRA_INTAKE: z.enum(['sync', 'durable']).optional(),
+  /** Worker tuning (unset: the SDK's defaults). */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().optional(),
+  /** 0 turns the sticky cache off (every workflow task replays the whole history). */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().positive().optional(),
+  WORKER_ACTIVITY_POLLERS: z.coerce.number().int().positive().optional(),
+  /** Size of each process's knex pool (unset: 10). */
+  DB_POOL_MAX: z.coerce.number().int().positive().optional(),
+  /** `1`: the API also serves `POST /bench/bare` (parse JSON, answer 202): the floor of `npm run bench`. Never in production. */
+  BENCH_BARE_ROUTE: z.enum(['1', 'true']).optional(),
 });
 
 export interface Config {
   readonly port: number;
+  readonly host: string;
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly temporal: {
@@ -86,6 +110,8 @@ export interface Config {
   readonly apiToken: string | undefined;
   /** GET /metrics needs `Authorization: Bearer <metricsToken>` when set; otherwise only loopback clients get it. */
   readonly metricsToken: string | undefined;
+  /** WORKER_METRICS_PORT/HOST: the standalone worker's own /metrics; undefined → it serves none. */
+  readonly workerMetrics: { readonly host: string; readonly port: number } | undefined;
   readonly discord: { readonly apiBaseUrl: string };
   readonly teams: {
     readonly appId: string | undefined;
@@ -114,6 +140,35 @@ export interface Config {
     readonly token: string | undefined;
     readonly corsOrigins: readonly string[];
   };
+  /** JIRA_INTAKE; undefined = `sync`. */
+  readonly jiraIntake: 'sync' | 'durable' | undefined;
+  /** WORKER_* tuning; undefined when none is set (the SDK's defaults). */
+  readonly worker: WorkerTuning | undefined;
+  /** DB_POOL_MAX; undefined = 10. */
+  readonly dbPoolMax: number | undefined;
+  /** BENCH_BARE_ROUTE: true serves `POST /bench/bare` (benchmarks only); undefined otherwise. */
+  readonly benchBareRoute: true | undefined;
+}
+
+export interface WorkerTuning {
+  readonly maxConcurrentWorkflowTaskExecutions?: number;
+  readonly maxConcurrentActivityTaskExecutions?: number;
+  readonly maxCachedWorkflows?: number;
+  readonly maxConcurrentWorkflowTaskPolls?: number;
+  readonly maxConcurrentActivityTaskPolls?: number;
+}
+
+function workerTuning(e: z.infer<typeof envSchema>): WorkerTuning | undefined {
+  const t = Object.fromEntries(
+    Object.entries({
+      maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskPolls: e.WORKER_WORKFLOW_POLLERS,
+      maxConcurrentActivityTaskPolls: e.WORKER_ACTIVITY_POLLERS,
+    }).filter(([, v]) => v !== undefined)
+  ) as WorkerTuning;
+  return Object.keys(t).length > 0 ? Object.freeze(t) : undefined;
 }
 
 /** Parses the environment once; throws one error that lists every problem. Nothing else reads process.env. */
@@ -131,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return Object.freeze({
     port: e.PORT,
+    host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     temporal: Object.freeze({
@@ -141,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     apiToken: e.API_TOKEN,
     metricsToken: e.METRICS_TOKEN,
+    workerMetrics:
+      e.WORKER_METRICS_PORT === undefined
+        ? undefined
+        : Object.freeze({ host: e.WORKER_METRICS_HOST, port: e.WORKER_METRICS_PORT }),
     discord: Object.freeze({ apiBaseUrl: e.DISCORD_API_BASE_URL }),
     teams: Object.freeze({
       appId: e.TEAMS_APP_ID,
@@ -170,5 +230,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
               .filter((o) => o !== '')
       ),
     }),
+    jiraIntake: e.JIRA_INTAKE,
+    worker: workerTuning(e),
+    dbPoolMax: e.DB_POOL_MAX,
+    benchBareRoute: e.BENCH_BARE_ROUTE === undefined ? undefined : true,
   });
 }

@@ -48,9 +48,11 @@ export async function startApi(
     metricsToken: config.metricsToken,
     temporalUi: { url: `http://127.0.0.1:${config.temporal.uiPort}`, namespace: config.temporal.namespace },
     codec: { codec, token: config.codec.token, allowedOrigins: config.codec.corsOrigins },
+    jiraIntake: config.jiraIntake,
+    benchBareRoute: config.benchBareRoute,
   });
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
+    const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   const addr = server.address();
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
   if (!config.temporal.address)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone API (npm start runs everything)');
   const logger = createLogger(config.logLevel);
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: config.dbPoolMax });
   const cache = createCache({ redisUrl: config.redisUrl });
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal.address));
   const api = await startApi(config, { db, cache, connection, logger });

@@ -109,6 +109,7 @@ describe('loadConfig overrides', () => {
   it('When every variable is set, Then each one is used', () => {
     const config = loadConfig({
       PORT: '8080',
+      HOST: '0.0.0.0',
       DATABASE_URL: 'postgres://app:pw@db.internal:5433/sync',
       REDIS_URL: 'redis://cache:6379/2',
       TEMPORAL_ADDRESS: 'temporal:7233',
@@ -129,6 +130,7 @@ describe('loadConfig overrides', () => {
     });
     expect(config).toEqual({
       port: 8080,
+      host: '0.0.0.0',
       databaseUrl: 'postgres://app:pw@db.internal:5433/sync',
       redisUrl: 'redis://cache:6379/2',
       temporal: { address: 'temporal:7233', namespace: 'prod', taskQueue: 'sync-q', uiPort: 9000 },
