@@ -10,6 +10,9 @@ import type { Config } from './config';
 import { loadConfig } from './config';
 import type { Db } from './db';
 import { createDb } from './db';
+import { metricsInterceptor } from './metrics/worker';
+import { serveWorkerMetrics } from './metrics/serve';
+import { collectDefaultMetrics, register } from 'prom-client';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, 'workflows', 'index.ts');
 
@@ -47,6 +50,11 @@ export async function createWorker(
     // CODEC_KEYS set: inputs and results are encrypted before they reach Temporal (src/codec).
     dataConverter: dataConverterFor(config.codec.keys),
     ...extra,
+    // Activity latency, failures and delivery outcomes on prom-client's global registry (src/metrics/worker.ts).
+    interceptors: {
+      ...extra.interceptors,
+      activity: [metricsInterceptor(), ...(extra.interceptors?.activity ?? [])],
+    },
   });
 }
 
@@ -75,8 +83,15 @@ async function main(): Promise<void> {
   const cache = createCache({ redisUrl: config.redisUrl });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker(config, { db, cache, connection, workflowBundlePath: config.workflowBundlePath });
+  // WORKER_METRICS_PORT: this process's own /metrics (the worker's metrics and Node's defaults).
+  let metricsServer: Awaited<ReturnType<typeof serveWorkerMetrics>> | undefined;
+  if (config.workerMetrics) {
+    if (!register.getSingleMetric('process_cpu_seconds_total')) collectDefaultMetrics({ register });
+    metricsServer = await serveWorkerMetrics({ ...config.workerMetrics, token: config.metricsToken });
+    console.log(`worker metrics on ${metricsServer.url}`);
+  }
   await worker.run();
-  await Promise.all([connection.close(), db.destroy(), cache.close()]);
+  await Promise.all([connection.close(), db.destroy(), cache.close(), metricsServer?.close()]);
 }
 
 if (require.main === module) {

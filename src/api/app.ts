@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { intakeTimer } from '../metrics/intake-timer';
 import {
   AuthError,
   bodyReadError,
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
+  app.use('/webhooks', intakeTimer(deps.metrics));
   app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
   app.use(discordRouter(discordInteractionsService({ ...services, metrics: deps.metrics, logger: deps.logger })));
   const verifier = deps.teams?.appId

@@ -1,14 +1,18 @@
 /**
  * Liveness, readiness (database and Temporal reachable) and Prometheus metrics. /metrics is not public: with
  * METRICS_TOKEN set it needs that bearer token; without it only loopback clients (a Prometheus on the same host,
- * or a sidecar) get it, and anyone else gets 403.
+ * or a sidecar) get it, and anyone else gets 403. It serves the API's registry, the backlog gauges and prom-client's
+ * global registry merged (src/metrics/scrape.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
+import { register } from 'prom-client';
 import type { Metrics } from '../../metrics';
+import { createBacklogMetrics } from '../../metrics/backlog';
+import { METRICS_CONTENT_TYPE, scrape } from '../../metrics/scrape';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -25,6 +29,8 @@ export function metricsAllowed(req: Pick<Request, 'get' | 'socket'>, token: stri
 
 export function healthRouter(deps: { db: Knex; temporal: Client; metrics: Metrics; metricsToken?: string }): Router {
   const router = Router();
+  // Backlog gauges over this API's database, computed at scrape time.
+  const backlog = createBacklogMetrics(deps.db);
   router.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -52,7 +58,8 @@ export function healthRouter(deps: { db: Knex; temporal: Client; metrics: Metric
       res.status(deps.metricsToken ? 401 : 403).json({ error: { name: 'Forbidden', message } });
       return;
     }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    // The API's metrics, the backlog gauges and the global registry (the worker's, when it runs in this process).
+    res.type(METRICS_CONTENT_TYPE).send(await scrape([deps.metrics.registry, backlog, register]));
   });
   return router;
 }
