@@ -49,6 +49,8 @@ export async function createWorker(
     shutdownGraceTime: '10s',
     // CODEC_KEYS set: inputs and results are encrypted before they reach Temporal (src/codec).
     dataConverter: dataConverterFor(config.codec.keys),
+    // WORKER_* tuning (unset: the SDK's defaults); a test's own options still win.
+    ...config.worker,
     ...extra,
     // Activity latency, failures and delivery outcomes on prom-client's global registry (src/metrics/worker.ts).
     interceptors: {
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(config.logLevel);
   if (!config.temporal.address)
     throw new Error('TEMPORAL_ADDRESS is required for a standalone worker (npm start runs everything)');
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, { max: config.dbPoolMax });
   const cache = createCache({ redisUrl: config.redisUrl });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker(config, { db, cache, connection, workflowBundlePath: config.workflowBundlePath });

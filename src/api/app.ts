@@ -57,6 +57,10 @@ export interface AppDeps {
   readonly metricsToken?: string;
   /** The Temporal UI's remote codec at /codec (CODEC_KEYS, CODEC_TOKEN, CODEC_CORS_ORIGINS); unset → 503. */
   readonly codec?: CodecEndpointOptions;
+  /** JIRA_INTAKE: `durable` acks Jira after the row commit and leaves the start to the background and the pump. */
+  readonly jiraIntake?: 'sync' | 'durable';
+  /** BENCH_BARE_ROUTE: serve `POST /bench/bare` (JSON parsed, 202), the floor `npm run bench` compares with. */
+  readonly benchBareRoute?: boolean;
 }
 
 function bearerAuth(token: string | undefined): RequestHandler {
@@ -118,7 +122,20 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.use(healthRouter(deps));
   app.use('/webhooks', intakeTimer(deps.metrics));
-  app.use(jiraRouter(jiraWebhookService({ ...services, metrics: deps.metrics })));
+  if (deps.benchBareRoute)
+    app.post('/bench/bare', express.json({ limit: '1mb' }), (req, res) => {
+      res.status(202).json({ accepted: typeof req.body === 'object' });
+    });
+  app.use(
+    jiraRouter(
+      jiraWebhookService({
+        ...services,
+        metrics: deps.metrics,
+        logger: deps.logger,
+        durable: deps.jiraIntake === 'durable',
+      })
+    )
+  );
   app.use(discordRouter(discordInteractionsService({ ...services, metrics: deps.metrics, logger: deps.logger })));
   const verifier = deps.teams?.appId
     ? createTeamsVerifier({ appId: deps.teams.appId, openIdMetadataUrl: deps.teams.openIdMetadataUrl })

@@ -15,7 +15,12 @@ export interface JiraWebhookRequest extends ConnectRequest {
   readonly rawBody: Buffer;
 }
 
-export function jiraWebhookService(deps: IntakeDeps & { db: Knex }) {
+/**
+ * `durable` (JIRA_INTAKE=durable): answer 202 once the delivery row with its start is committed, start in the
+ * background, and leave anything Temporal did not take to the delivery pump (no 503 while Temporal is down).
+ * Default: answer after Temporal took the start (503 while it is unreachable; Jira's retry redrives it).
+ */
+export function jiraWebhookService(deps: IntakeDeps & { db: Knex; durable?: boolean }) {
   const lookup = jiraSecretLookup(deps.db);
   return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
     const { integrationId } = await verifyConnectJwt(req, lookup);
@@ -28,6 +33,7 @@ export function jiraWebhookService(deps: IntakeDeps & { db: Knex }) {
       deliveryKey,
       payloadSha256: sha256Hex(req.rawBody),
       externalIssueKey: payload.issue.key,
+      durable: deps.durable === true,
       ...(plan.kind === 'skip'
         ? { skipReason: plan.reason }
         : {
