@@ -482,7 +482,10 @@ async function fuzzRoute(stack: ChaosStack, f: FuzzWorld, route: Route, k: Knobs
     .select('delivery_key', 'reason');
   const failed = outcome.filter((o) => o.status === 'failed').reduce((s, o) => s + Number(o.n), 0);
   for (const r of failedRows) problems.push(`failed run: ${r.delivery_key}: ${r.reason}`);
-  if (open > 0) problems.push(`${open} accepted deliveries still open after ${k.settleMs / 1000} s`);
+  if (open > 0)
+    problems.push(
+      `${open} accepted deliveries still open when the settle stopped (90 s without progress, or the settle cap), and not waiting for an account link`
+    );
   const after = await protectedState(db, f);
   const changed = before.digest !== after.digest ? 1 : 0;
   if (changed) problems.push('the other tenant’s group, links or integrations changed');

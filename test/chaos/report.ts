@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import * as prettier from 'prettier';
 import type { Knobs, Row } from './scenarios';
 import type { ChaosStack } from './stack';
 
@@ -141,5 +142,8 @@ ${
   and the worker for the refusal time; the Jira simulator answers 429 with \`Retry-After: 1\` to the email
   lookup (payloads without emails, site with \`email_scope\`) in two storms.
 `;
-  await writeFile(file, `${md.trimEnd()}\n${kept}`);
+  // Formatted like the rest of the repository, so \`npm run lint\` stays green after a run.
+  const text = `${md.trimEnd()}\n${kept}`;
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  await writeFile(file, await prettier.format(text, { ...options, filepath: file }));
 }
