@@ -4,7 +4,7 @@
  * through a proxy the run controls, Redis on its own logical database, the Jira / Discord / Teams simulators in
  * this process, and the API and worker as child processes.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -81,6 +81,13 @@ export async function startChaosStack(log: (m: string) => void): Promise<ChaosSt
       logFile: path.join(dir, 'temporal.log'),
     };
     let dev: DevServer = await startDevServer(devOpts);
+    // Registered before the dev server's stop, so it runs after it: the SQLite files (tens of MB) and the bundle
+    // go, the logs and any fuzz failures stay in the run's directory.
+    cleanups.push(() => {
+      for (const f of readdirSync(dir))
+        if (f.startsWith('temporal.sqlite') || f === 'workflow-bundle.js') rmSync(path.join(dir, f), { force: true });
+      return Promise.resolve();
+    });
     cleanups.push(() => dev.stop());
     const temporalAddress = dev.address;
     const connection = await Connection.connect({ address: temporalAddress });
@@ -104,6 +111,7 @@ export async function startChaosStack(log: (m: string) => void): Promise<ChaosSt
       HOME: process.env.HOME,
       NODE_ENV: 'development',
       PORT: String(apiPort),
+      HOST: '127.0.0.1',
       DATABASE_URL: `postgres://postgres@127.0.0.1:${proxy.port}/${databaseName}`,
       // The config has no Redis key prefix: the run uses its own logical database instead.
       REDIS_URL: process.env.CHAOS_REDIS_URL ?? 'redis://127.0.0.1:6379/13',
