@@ -73,7 +73,8 @@ const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '5300
 /** What pg and knex say, without a code, when a connection is lost or none can be had from the pool. */
 const UNAVAILABLE_MESSAGES = [
   /Timeout acquiring a connection/,
-  /^Connection terminated/,
+  // knex prefixes the statement to the driver's message ("insert into … - Connection terminated unexpectedly").
+  /Connection terminated/,
   /Connection is not queryable|is not queryable/,
 ];
 

@@ -217,6 +217,34 @@ describe('bounds', () => {
   });
 });
 
+describe('control characters (the chaos fuzz found NUL → 500: Postgres refuses \\u0000 in jsonb)', () => {
+  const body = channelSubmit(payload('1'));
+  test('NUL or another control character in an id or the conversation type is a 400 naming the field', () => {
+    expect(() => parseTeamsActivity({ ...body, from: { id: `${USER}\u0000` } })).toThrow(
+      'from.id: must not contain control characters'
+    );
+    expect(() =>
+      parseTeamsActivity({ ...body, channelData: { tenant: { id: `x\u0000` }, team: { id: TEAM } } })
+    ).toThrow(/^channelData\.tenant\.id: must not contain control characters/);
+    expect(() =>
+      parseTeamsActivity({ ...body, channelData: { tenant: { id: TENANT }, team: { id: `${TEAM}\u001b` } } })
+    ).toThrow(/^channelData\.team\.id: /);
+    expect(() =>
+      parseTeamsActivity({ ...body, conversation: { conversationType: 'channel\u0000', id: TEAM, tenantId: TENANT } })
+    ).toThrow(/^conversation\.conversationType: /);
+    expect(() => parseTeamsActivity({ ...body, id: '1\u0000' })).toThrow(/^id: must not contain control characters/);
+  });
+
+  test('names and text lose NUL and other controls (command text also folds whitespace)', () => {
+    const named = actionOf({ ...body, from: { id: USER, name: 'Ja\u0000ne\u0007 Doe' } });
+    expect(named.conversation.fromName).toBe('Jane Doe');
+    const r = parseTeamsActivity(personalMessage('hel\u0000p'));
+    expect(r).toMatchObject({ kind: 'command', command: 'help' });
+    const other = parseTeamsActivity(personalMessage('a\tb\nc\u0000'));
+    expect(other).toMatchObject({ kind: 'command', command: 'unknown', text: 'a b c' });
+  });
+});
+
 describe('messages without an action', () => {
   test('personal commands: trimmed, case-insensitive, mention markup removed', () => {
     expect(parseTeamsActivity(personalMessage('  Help '))).toMatchObject({

@@ -55,8 +55,16 @@ export type TeamsInbound =
     }
   | { readonly kind: 'ignored'; readonly reason: string };
 
-const id = z.string().min(1, 'must not be empty').max(ID_MAX, `at most ${ID_MAX} characters`);
-const name = z.string().transform((s) => (s.length > NAME_MAX ? s.slice(0, NAME_MAX) : s));
+/** C0 controls and DEL: never in an id (and Postgres refuses NUL in the delivery row's jsonb). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** What free text may keep: everything but NUL and the C0 controls other than tab and newlines. */
+const stripControls = (s: string): string => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+const id = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(ID_MAX, `at most ${ID_MAX} characters`)
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+const name = z.string().transform((s) => stripControls(s.length > NAME_MAX ? s.slice(0, NAME_MAX) : s));
 const serviceUrl = z
   .string()
   .max(URL_MAX, `at most ${URL_MAX} characters`)
@@ -70,10 +78,18 @@ const schema = z.looseObject({
   from: z.looseObject({ id: id.optional(), name: name.optional() }).optional(),
   recipient: idObject.optional(),
   conversation: z
-    .looseObject({ id: id.optional(), conversationType: z.string().max(64).optional(), tenantId: id.optional() })
+    .looseObject({
+      id: id.optional(),
+      conversationType: z
+        .string()
+        .max(64)
+        .refine((t) => !CONTROL.test(t), 'must not contain control characters')
+        .optional(),
+      tenantId: id.optional(),
+    })
     .optional(),
   replyToId: id.optional(),
-  text: z.string().max(TEXT_MAX, `at most ${TEXT_MAX} characters`).optional(),
+  text: z.string().max(TEXT_MAX, `at most ${TEXT_MAX} characters`).transform(stripControls).optional(),
   channelData: z
     .looseObject({
       tenant: idObject.optional(),
