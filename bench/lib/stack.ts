@@ -29,6 +29,8 @@ export interface ServiceEnv {
   readonly jiraIntake?: 'sync' | 'durable';
   /** WORKER_*, DB_POOL_MAX … passed through as they are. */
   readonly extra?: Readonly<Record<string, string>>;
+  /** Another Temporal server (the Postgres-backed one) and its client; default the stack's. */
+  readonly temporal?: { readonly address: string; readonly client: Client };
 }
 
 export interface BenchStack {
@@ -114,7 +116,7 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12',
-      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_ADDRESS: v.temporal?.address ?? temporalAddress,
       TEMPORAL_TASK_QUEUE: v.taskQueue,
       LOG_LEVEL: 'warn',
       HTTP_TIMEOUT_MS: '5000',
@@ -147,7 +149,7 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
       async startWorker(v, entry = 'src/worker.ts') {
         const child = spawnEntry(entry, envFor(v), path.join(dir, `worker-${++seq}.log`));
         children.add(child);
-        await waitForPoller(client, v.taskQueue, 60_000, child);
+        await waitForPoller(v.temporal?.client ?? client, v.taskQueue, 60_000, child);
         return child;
       },
       async stop(child) {

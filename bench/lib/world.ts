@@ -165,12 +165,16 @@ export async function waitFinished(
   db: Knex,
   integrationId: number,
   identifiers: string[],
-  maxMs: number
+  maxMs: number,
+  /** Stop earlier when nothing finished for this long (a lost delivery never finishes). */
+  stallMs = 15_000
 ): Promise<Map<string, { finishedAt: number; status: string }>> {
   const until = Date.now() + maxMs;
   const done = new Map<string, { finishedAt: number; status: string }>();
   let pending = [...identifiers];
-  while (pending.length > 0 && Date.now() < until) {
+  let progressAt = Date.now();
+  while (pending.length > 0 && Date.now() < until && Date.now() - progressAt < stallMs) {
+    const before = done.size;
     for (let i = 0; i < pending.length; i += 1000) {
       const rows: Array<{ delivery_key: string; finished_at: Date; status: string }> = await db('webhook_deliveries')
         .where({ provider: 'jira', integration_id: integrationId })
@@ -180,6 +184,7 @@ export async function waitFinished(
       for (const r of rows) done.set(r.delivery_key, { finishedAt: new Date(r.finished_at).getTime(), status: r.status });
     }
     pending = pending.filter((k) => !done.has(k));
+    if (done.size > before) progressAt = Date.now();
     if (pending.length > 0) await new Promise((r) => setTimeout(r, 100));
   }
   return done;
