@@ -73,7 +73,9 @@ export async function loadJiraSite(
   integrationId: number,
   policy: BaseUrlPolicy = DEFAULT_BASE_URL_POLICY
 ): Promise<JiraSiteRecord> {
-  const row = await db('integrations').where({ id: integrationId, provider: 'jira' }).first('external_id', 'metadata', 'paused_at');
+  const row = await db('integrations')
+    .where({ id: integrationId, provider: 'jira' })
+    .first('external_id', 'metadata', 'paused_at');
   if (!row) throw ApplicationFailure.nonRetryable(`Jira integration ${integrationId} not found`, 'IntegrationNotFound');
   const meta = (row.metadata ?? {}) as Record<string, unknown>;
   if (typeof meta.base_url !== 'string' || typeof meta.shared_secret !== 'string') {

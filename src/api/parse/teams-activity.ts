@@ -56,14 +56,16 @@ export type TeamsInbound =
   | { readonly kind: 'ignored'; readonly reason: string };
 
 /** C0 controls and DEL: never in an id (and Postgres refuses NUL in the delivery row's jsonb). */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const isControl = (c: number): boolean => c < 0x20 || c === 0x7f;
+const hasControl = (s: string): boolean => [...s].some((ch) => isControl(ch.charCodeAt(0)));
 /** What free text may keep: everything but NUL and the C0 controls other than tab and newlines. */
-const stripControls = (s: string): string => s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+const stripControls = (s: string): string =>
+  [...s].filter((ch) => !isControl(ch.charCodeAt(0)) || ch === '\t' || ch === '\n' || ch === '\r').join('');
 const id = z
   .string()
   .min(1, 'must not be empty')
   .max(ID_MAX, `at most ${ID_MAX} characters`)
-  .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+  .refine((s) => !hasControl(s), 'must not contain control characters');
 const name = z.string().transform((s) => stripControls(s.length > NAME_MAX ? s.slice(0, NAME_MAX) : s));
 const serviceUrl = z
   .string()
@@ -83,7 +85,7 @@ const schema = z.looseObject({
       conversationType: z
         .string()
         .max(64)
-        .refine((t) => !CONTROL.test(t), 'must not contain control characters')
+        .refine((t) => !hasControl(t), 'must not contain control characters')
         .optional(),
       tenantId: id.optional(),
     })
