@@ -39,8 +39,7 @@ async function main(): Promise<void> {
     const groupIds = [...new Set(changes.map((c) => c.groupId))];
     await acts.cacheInvalidateGroups({ groupIds });
     await acts.trackerListChatMessages({ groupIds }); // the bench seeds no chat messages: nothing to refresh
-    for (const c of changes)
-      await acts.trackerPlanOutbound({ groupId: c.groupId, kinds: ['assignee'], source }); // never back to its site
+    for (const c of changes) await acts.trackerPlanOutbound({ groupId: c.groupId, kinds: ['assignee'], source }); // never back to its site
   }
 
   /** The chain of jiraIssueUpdated, inline (assignee and status chains; no retries: a failure is a 500). */

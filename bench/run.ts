@@ -2,10 +2,10 @@
  * `npm run bench` (issue 10): intake, end to end, history cost and an inline handler, each against its floor,
  * measured side by side in one run on this machine, printed as a table and written to bench/results.md.
  *
- *   npm run bench                      # the full run (about 6-8 minutes on 2 cores)
+ *   npm run bench                      # the full run (under 10 minutes on 2 cores)
  *   BENCH_SCALE=smoke npx tsx bench/run.ts   # one tiny round (the smoke test); BENCH_REPORT=- writes no file
  *
- * Loopback only; every loop is bounded (request counts, durations, waits). Knobs: BENCH_N (P2 webhooks, 100),
+ * Loopback only; every loop is bounded (request counts, durations, waits). Knobs: BENCH_N (P2 webhooks, 80),
  * BENCH_CONCURRENCY (P2 senders in flight, 10), BENCH_P1_SECONDS (6), BENCH_P1_RATE (fixed rate, 50/s: under the Jira route's saturation here, so it measures latency, not a queue),
  * BENCH_P4_RATE (10/s), BENCH_P4_SECONDS (10), BENCH_VARIANTS (comma list: sync,durable,tuned,pool,two-workers,pg,pg-two-workers; pg = the Temporal server binary on Postgres, see bench/lib/temporal-postgres.ts),
  * BENCH_REPORT (path, default bench/results.md; "-" = none), TEMPORAL_ADDRESS (use that server instead of a dev server).
@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import autocannon from 'autocannon';
+import { format, resolveConfig } from 'prettier';
 import { findTemporalCli } from '../src/dev/temporal-dev-server';
 import { deliveryWorkflowId } from '../src/workflows/ids';
 import { WEBHOOK_PATH } from '../test/support/jira-world';
@@ -30,7 +31,16 @@ import type { PgTemporal } from './lib/temporal-postgres';
 import { pgTemporalMissing, startPgTemporal } from './lib/temporal-postgres';
 import { fmtRatio, ms, percentile, perSec, ratio } from './lib/stats';
 import type { Issue, Sent, World } from './lib/world';
-import { assigneeBody, createIssues, seedWorld, sendAll, statusBody, token, waitFinished, webhookHeaders } from './lib/world';
+import {
+  assigneeBody,
+  createIssues,
+  seedWorld,
+  sendAll,
+  statusBody,
+  token,
+  waitFinished,
+  webhookHeaders,
+} from './lib/world';
 
 const ROOT = path.resolve(__dirname, '..');
 const SMOKE = process.env.BENCH_SCALE === 'smoke';
@@ -39,7 +49,7 @@ const int = (name: string, dflt: number, max: number) => {
   return Math.min(Number.isFinite(v) && v > 0 ? Math.floor(v) : dflt, max);
 };
 const K = {
-  n: int('BENCH_N', SMOKE ? 4 : 100, 2_000),
+  n: int('BENCH_N', SMOKE ? 4 : 80, 2_000),
   concurrency: int('BENCH_CONCURRENCY', SMOKE ? 2 : 10, 100),
   p1Seconds: int('BENCH_P1_SECONDS', SMOKE ? 1 : 6, 60),
   p1Rate: int('BENCH_P1_RATE', SMOKE ? 20 : 50, 5_000),
@@ -50,7 +60,9 @@ const K = {
   drainMs: SMOKE ? 30_000 : 120_000,
 };
 const VARIANTS = new Set(
-  (process.env.BENCH_VARIANTS ?? (SMOKE ? 'sync' : 'sync,durable,tuned,pool,two-workers,pg,pg-two-workers')).split(',').map((s) => s.trim())
+  (process.env.BENCH_VARIANTS ?? (SMOKE ? 'sync' : 'sync,durable,tuned,pool,two-workers,pg,pg-two-workers'))
+    .split(',')
+    .map((s) => s.trim())
 );
 const REPORT = process.env.BENCH_REPORT ?? path.join(ROOT, 'bench', 'results.md');
 const log = (m: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
@@ -67,11 +79,29 @@ interface Row {
 }
 const rows: Row[] = [];
 const notes: string[] = [];
-function row(figure: string, variant: string, ours: number, floor: number, fmt: (n: number) => string, goal: string, ok: (r: number) => boolean | null) {
+function row(
+  figure: string,
+  variant: string,
+  ours: number,
+  floor: number,
+  fmt: (n: number) => string,
+  goal: string,
+  ok: (r: number) => boolean | null
+) {
   const r = ratio(ours, floor);
   const met = ok(r);
-  rows.push({ figure, variant, ours: fmt(ours), floor: fmt(floor), ratio: fmtRatio(r), goal, met: met === null ? '' : met ? 'yes' : 'NO' });
-  log(`${figure} [${variant}]: ${fmt(ours)} vs ${fmt(floor)} = ${fmtRatio(r)} ${goal ? `(goal ${goal}: ${met ? 'met' : 'not met'})` : ''}`);
+  rows.push({
+    figure,
+    variant,
+    ours: fmt(ours),
+    floor: fmt(floor),
+    ratio: fmtRatio(r),
+    goal,
+    met: met === null ? '' : met ? 'yes' : 'NO',
+  });
+  log(
+    `${figure} [${variant}]: ${fmt(ours)} vs ${fmt(floor)} = ${fmtRatio(r)} ${goal ? `(goal ${goal}: ${met ? 'met' : 'not met'})` : ''}`
+  );
 }
 
 let idSeq = 0;
@@ -86,7 +116,10 @@ interface Cannon {
   non2xx: number;
   errors: number;
 }
-async function cannon(url: string, o: { jira: boolean; issue: Issue; world: World; seconds: number; rate?: number; connections: number }): Promise<Cannon> {
+async function cannon(
+  url: string,
+  o: { jira: boolean; issue: Issue; world: World; seconds: number; rate?: number; connections: number }
+): Promise<Cannon> {
   const body = assigneeBody(o.issue, o.world.users[0]!);
   const jwt = token();
   const tag = randomUUID().slice(0, 8);
@@ -133,12 +166,24 @@ async function p1(stack: BenchStack, world: World, issue: Issue, mode: 'sync' | 
     const bareFix = await cannon(api.url, { ...base, jira: false, seconds: K.p1Seconds, rate: K.p1Rate });
     const jiraFix = await cannon(api.url, { ...base, jira: true, seconds: K.p1Seconds, rate: K.p1Rate });
     const v = `JIRA_INTAKE=${mode}`;
-    row('P1 accepted/s at saturation (16 connections)', v, jiraSat.perSec, bareSat.perSec, perSec, '≥ 1,000/s absolute', () => jiraSat.perSec >= 1000);
+    row(
+      'P1 accepted/s at saturation (16 connections)',
+      v,
+      jiraSat.perSec,
+      bareSat.perSec,
+      perSec,
+      '≥ 1,000/s absolute',
+      () => jiraSat.perSec >= 1000
+    );
     row(`P1 p50 at ${K.p1Rate}/s`, v, jiraFix.p50, bareFix.p50, ms, '', () => null);
     row(`P1 p99 at ${K.p1Rate}/s`, v, jiraFix.p99, bareFix.p99, ms, '≤ 3×', (r) => r <= 3);
     if (jiraSat.non2xx + jiraSat.errors + jiraFix.non2xx + jiraFix.errors > 0)
-      notes.push(`P1 ${v}: non-2xx ${jiraSat.non2xx + jiraFix.non2xx}, errors/timeouts ${jiraSat.errors + jiraFix.errors} on the Jira route.`);
-    notes.push(`P1 ${v}: offered at fixed rate ${K.p1Rate}/s for ${K.p1Seconds} s: Jira ${jiraFix.accepted} accepted, bare ${bareFix.accepted}.`);
+      notes.push(
+        `P1 ${v}: non-2xx ${jiraSat.non2xx + jiraFix.non2xx}, errors/timeouts ${jiraSat.errors + jiraFix.errors} on the Jira route.`
+      );
+    notes.push(
+      `P1 ${v}: offered at fixed rate ${K.p1Rate}/s for ${K.p1Seconds} s: Jira ${jiraFix.accepted} accepted, bare ${bareFix.accepted}.`
+    );
   } finally {
     await stack.stop(api.child);
   }
@@ -183,17 +228,34 @@ function e2eOf(sent: Sent[], done: Map<string, { finishedAt: number; status: str
     last = Math.max(last, d.finishedAt);
   }
   const spanMs = Math.max(last - first, 1);
-  return { completed: lat.length, perSec: lat.length / (spanMs / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99), failed, lat, spanMs };
+  return {
+    completed: lat.length,
+    perSec: lat.length / (spanMs / 1000),
+    p50: percentile(lat, 50),
+    p99: percentile(lat, 99),
+    failed,
+    lat,
+    spanMs,
+  };
 }
 
 async function oursE2E(stack: BenchStack, api: string, world: World, issues: Issue[], tag: string): Promise<E2E> {
-  const items = issues.map((issue, i) => ({ identifier: nextId(tag), body: assigneeBody(issue, world.users[i % world.users.length]!) }));
+  const items = issues.map((issue, i) => ({
+    identifier: nextId(tag),
+    body: assigneeBody(issue, world.users[i % world.users.length]!),
+  }));
   const sent = await sendAll(api, items, { concurrency: K.concurrency });
   const bad = sent.filter((s) => s.status !== 202).length;
   if (bad > 0) notes.push(`P2 ${tag}: ${bad} webhook(s) not answered 202.`);
-  const done = await waitFinished(stack.db, world.integrationId, items.map((i) => i.identifier), K.drainMs);
+  const done = await waitFinished(
+    stack.db,
+    world.integrationId,
+    items.map((i) => i.identifier),
+    K.drainMs
+  );
   const r = e2eOf(sent, done);
-  if (r.completed < items.length) notes.push(`P2 ${tag}: only ${r.completed}/${items.length} finished within ${K.drainMs / 1000} s.`);
+  if (r.completed < items.length)
+    notes.push(`P2 ${tag}: only ${r.completed}/${items.length} finished within ${K.drainMs / 1000} s.`);
   if (r.failed > 0) notes.push(`P2 ${tag}: ${r.failed} finished but not applied.`);
   return r;
 }
@@ -220,18 +282,30 @@ async function floorE2E(client: Client, taskQueue: string, activities: number, n
       if (d.closeTime) done.set(id, { finishedAt: d.closeTime.getTime(), status: 'applied' });
     })
   );
-  return e2eOf(ids.map((id) => ({ identifier: id, t0: t0.get(id)!, ackMs: 0, status: 202 })), done);
+  return e2eOf(
+    ids.map((id) => ({ identifier: id, t0: t0.get(id)!, ackMs: 0, status: 202 })),
+    done
+  );
 }
 
 /** The number of activities one assignee run scheduled (read from a live history): the floor gets as many. */
 let assigneeActivities = 8;
 
-async function p2(stack: BenchStack, world: World, v: ServiceEnv, label: string, workers = 1): Promise<{ api: string; apiChild: Child; workerChildren: Child[] }> {
+async function p2(
+  stack: BenchStack,
+  world: World,
+  v: ServiceEnv,
+  label: string,
+  workers = 1
+): Promise<{ api: string; apiChild: Child; workerChildren: Child[] }> {
   const api = await stack.startApi(v);
   const workerChildren: Child[] = [];
   for (let i = 0; i < workers; i++) workerChildren.push(await stack.startWorker(v));
   const floorQueue = `${v.taskQueue}-floor`;
-  const floorWorker = await stack.startWorker({ ...v, taskQueue: floorQueue }, 'bench/floor-worker.ts');
+  // As many floor workers as ours, with the same settings.
+  const floorWorkers: Child[] = [];
+  for (let i = 0; i < workers; i++)
+    floorWorkers.push(await stack.startWorker({ ...v, taskQueue: floorQueue }, 'bench/floor-worker.ts'));
   const client = v.temporal?.client ?? stack.client;
   const oursRounds: E2E[] = [];
   const floorRounds: E2E[] = [];
@@ -243,14 +317,16 @@ async function p2(stack: BenchStack, world: World, v: ServiceEnv, label: string,
     // A B B A: ours and the floor alternate in two halves, so a drift in the machine's load hits both alike.
     const half = Math.max(1, Math.floor(K.n / 2));
     const oursRound = async () =>
-      oursRounds.push(await oursE2E(stack, api.url, world, await createIssues(stack.db, world, `E${++idSeq}`, half), label));
+      oursRounds.push(
+        await oursE2E(stack, api.url, world, await createIssues(stack.db, world, `E${++idSeq}`, half), label)
+      );
     const floorRound = async () => floorRounds.push(await floorE2E(client, floorQueue, assigneeActivities, half));
     await oursRound();
     await floorRound();
     await floorRound();
     await oursRound();
   } finally {
-    await stack.stop(floorWorker);
+    for (const w of floorWorkers) await stack.stop(w);
   }
   const ours = pool(oursRounds);
   const floor = pool(floorRounds);
@@ -270,7 +346,10 @@ async function p3(stack: BenchStack, api: string, world: World): Promise<void> {
   await sendAll(api, [{ identifier: ida, body: assigneeBody(a!, world.users[1]!) }], { concurrency: 1 });
   await sendAll(api, [{ identifier: ids, body: statusBody(s!) }], { concurrency: 1 });
   await waitFinished(stack.db, world.integrationId, [ida, ids], 60_000);
-  for (const [what, key] of [['assignee webhook', ida], ['status webhook', ids]] as const) {
+  for (const [what, key] of [
+    ['assignee webhook', ida],
+    ['status webhook', ids],
+  ] as const) {
     const wf = deliveryWorkflowId('jira', key, world.integrationId);
     await stack.client.workflow.getHandle(wf).result();
     const c = costOfLive(cli, stack.temporalAddress, wf);
@@ -283,8 +362,13 @@ async function p3(stack: BenchStack, api: string, world: World): Promise<void> {
     ['Teams action (resolve)', 'teamsCardAction/resolve.json'],
     ['Teams action (assign me)', 'teamsCardAction/assign-me.json'],
   ] as const)
-    costs.push({ what, source: `test/replay/histories/${file}`, c: costOfFile(path.join(ROOT, 'test/replay/histories', file)) });
-  for (const x of costs) log(`P3 ${x.what}: ${x.c.events} events, ${x.c.actions} actions (${JSON.stringify(x.c.breakdown)})`);
+    costs.push({
+      what,
+      source: `test/replay/histories/${file}`,
+      c: costOfFile(path.join(ROOT, 'test/replay/histories', file)),
+    });
+  for (const x of costs)
+    log(`P3 ${x.what}: ${x.c.events} events, ${x.c.actions} actions (${JSON.stringify(x.c.breakdown)})`);
 }
 
 // ---------------------------------------------------------------- P4 vs an inline handler
@@ -309,25 +393,42 @@ async function p4Round(stack: BenchStack, url: string, world: World, tag: string
   jira.delayNext(EMAIL, 200, 100_000);
   const calmIssues = await createIssues(stack.db, world, `C${++idSeq}`, count);
   const calmUsers = addUsers(`calm-${tag}`, count);
-  const calm = calmIssues.map((issue, i) => ({ identifier: nextId(`${tag}-calm`), body: assigneeBody(issue, calmUsers[i]!.user, { hiddenAccountId: calmUsers[i]!.accountId }) }));
+  const calm = calmIssues.map((issue, i) => ({
+    identifier: nextId(`${tag}-calm`),
+    body: assigneeBody(issue, calmUsers[i]!.user, { hiddenAccountId: calmUsers[i]!.accountId }),
+  }));
   const calmSent = await sendAll(url, calm, { concurrency: 50, ratePerSec: K.p4Rate });
-  await waitFinished(stack.db, world.integrationId, calm.map((c) => c.identifier), K.drainMs);
+  await waitFinished(
+    stack.db,
+    world.integrationId,
+    calm.map((c) => c.identifier),
+    K.drainMs
+  );
   const acks = calmSent.filter((s) => s.status === 202).map((s) => s.ackMs);
   // Storm: the email API answers 429 (Retry-After: 1) for 10 s, while webhooks keep coming at the same rate.
   const stormCount = K.p4Rate * (SMOKE ? 1 : K.stormSeconds);
   const stormIssues = await createIssues(stack.db, world, `S${++idSeq}`, stormCount);
   const stormUsers = addUsers(`storm-${tag}`, stormCount);
-  const storm = stormIssues.map((issue, i) => ({ identifier: nextId(`${tag}-storm`), body: assigneeBody(issue, stormUsers[i]!.user, { hiddenAccountId: stormUsers[i]!.accountId }) }));
+  const storm = stormIssues.map((issue, i) => ({
+    identifier: nextId(`${tag}-storm`),
+    body: assigneeBody(issue, stormUsers[i]!.user, { hiddenAccountId: stormUsers[i]!.accountId }),
+  }));
   jira.failNext(EMAIL, 1_000_000, { status: 429, headers: { 'Retry-After': '1' } });
   const stormEnds = setTimeout(() => {
     // The simulator forgets faults only with its state: clear both, then put the users and the delay back.
     jira.reset();
-    for (const u of [...calmUsers, ...stormUsers]) jira.addUser({ accountId: u.accountId, displayName: u.user.name, email: u.user.email, emailVisible: false });
+    for (const u of [...calmUsers, ...stormUsers])
+      jira.addUser({ accountId: u.accountId, displayName: u.user.name, email: u.user.email, emailVisible: false });
     jira.delayNext(EMAIL, 200, 100_000);
   }, K.stormSeconds * 1000);
   const stormSent = await sendAll(url, storm, { concurrency: 50, ratePerSec: K.p4Rate, timeoutMs: 30_000 });
   await new Promise((r) => setTimeout(r, 0));
-  const settle = await waitFinished(stack.db, world.integrationId, storm.map((c) => c.identifier), K.drainMs);
+  const settle = await waitFinished(
+    stack.db,
+    world.integrationId,
+    storm.map((c) => c.identifier),
+    K.drainMs
+  );
   clearTimeout(stormEnds);
   jira.reset();
   const applied = [...settle.values()].filter((d) => d.status === 'applied').length;
@@ -348,7 +449,11 @@ async function p4Round(stack: BenchStack, url: string, world: World, tag: string
 const p4Results: Array<{ who: string; r: P4Result }> = [];
 async function p4Inline(stack: BenchStack, world: World): Promise<P4Result> {
   const port = await freePort();
-  const child = spawnEntry('bench/inline-server.ts', stack.envFor({ taskQueue: 'unused' }, port), path.join(stack.dir, 'inline.log'));
+  const child = spawnEntry(
+    'bench/inline-server.ts',
+    stack.envFor({ taskQueue: 'unused' }, port),
+    path.join(stack.dir, 'inline.log')
+  );
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitHttpOk(`${url}/healthz`, 60_000);
@@ -362,7 +467,10 @@ async function p4Inline(stack: BenchStack, world: World): Promise<P4Result> {
 function machine(stack: BenchStack): string[] {
   const cpus = os.cpus();
   return [
-    `- CPU: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (the machine is shared)`,
+    `- CPU: ${cpus.length} cores (${cpus[0]?.model ?? 'unknown'}), load average at start ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (the machine is shared)`,
     `- Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free at start`,
     `- Node ${process.version}, ${os.type()} ${os.release()}`,
     `- Temporal: ${stack.temporalVersion.replace(/\n/g, ' ')}; persistence: ${stack.temporalPersistence}`,
@@ -373,17 +481,35 @@ function machine(stack: BenchStack): string[] {
 
 function table(): string {
   const head = '| figure | variant | ours | floor | ratio | goal | met |\n|---|---|---|---|---|---|---|';
-  return [head, ...rows.map((r) => `| ${r.figure} | ${r.variant} | ${r.ours} | ${r.floor} | ${r.ratio} | ${r.goal} | ${r.met} |`)].join('\n');
+  return [
+    head,
+    ...rows.map((r) => `| ${r.figure} | ${r.variant} | ${r.ours} | ${r.floor} | ${r.ratio} | ${r.goal} | ${r.met} |`),
+  ].join('\n');
 }
 
 function costTable(): string {
   const head = '| run | events | billable actions | breakdown | source |\n|---|---|---|---|---|';
-  return [head, ...costs.map((x) => `| ${x.what} | ${x.c.events} | ${x.c.actions} | ${Object.entries(x.c.breakdown).map(([k, v]) => `${k} ${v}`).join(', ')} | ${x.source} |`)].join('\n');
+  return [
+    head,
+    ...costs.map(
+      (x) =>
+        `| ${x.what} | ${x.c.events} | ${x.c.actions} | ${Object.entries(x.c.breakdown)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} | ${x.source} |`
+    ),
+  ].join('\n');
 }
 
 function p4Table(): string {
-  const head = '| handler | calm ack p50 | calm ack p99 | storm: sent | 202 | 5xx/no answer | slow (> 1 s) | applied after | lost |\n|---|---|---|---|---|---|---|---|---|';
-  return [head, ...p4Results.map(({ who, r }) => `| ${who} | ${ms(r.ackP50)} | ${ms(r.ackP99)} | ${r.storm.sent} | ${r.storm.ok} | ${r.storm.s5xx} | ${r.storm.slow} | ${r.storm.appliedAfter} | ${r.storm.lost} |`)].join('\n');
+  const head =
+    '| handler | calm ack p50 | calm ack p99 | storm: sent | 202 | 5xx/no answer | slow (> 1 s) | applied after | lost |\n|---|---|---|---|---|---|---|---|---|';
+  return [
+    head,
+    ...p4Results.map(
+      ({ who, r }) =>
+        `| ${who} | ${ms(r.ackP50)} | ${ms(r.ackP99)} | ${r.storm.sent} | ${r.storm.ok} | ${r.storm.s5xx} | ${r.storm.slow} | ${r.storm.appliedAfter} | ${r.storm.lost} |`
+    ),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -402,13 +528,42 @@ async function main(): Promise<void> {
       await p1(stack, world, p1Issue!, mode);
     }
 
-    const tuned = { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20', WORKER_MAX_CONCURRENT_ACTIVITIES: '50', WORKER_WORKFLOW_POLLERS: '4', WORKER_ACTIVITY_POLLERS: '4', WORKER_MAX_CACHED_WORKFLOWS: '1000' };
-    const variants: Array<{ id: string; label: string; v: ServiceEnv; workers?: number }> = [
+    const tuned = {
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '50',
+      WORKER_WORKFLOW_POLLERS: '4',
+      WORKER_ACTIVITY_POLLERS: '4',
+      WORKER_MAX_CACHED_WORKFLOWS: '1000',
+    };
+    const variants: Array<{
+      id: string;
+      label: string;
+      v: ServiceEnv;
+      workers?: number;
+      before?: () => Promise<void>;
+    }> = [
       { id: 'sync', label: 'JIRA_INTAKE=sync, SDK defaults', v: { taskQueue: tq('sync'), jiraIntake: 'sync' } },
-      { id: 'durable', label: 'JIRA_INTAKE=durable, SDK defaults', v: { taskQueue: tq('durable'), jiraIntake: 'durable' } },
-      { id: 'tuned', label: 'durable + worker tuning', v: { taskQueue: tq('tuned'), jiraIntake: 'durable', extra: tuned } },
-      { id: 'pool', label: 'durable + DB_POOL_MAX=20', v: { taskQueue: tq('pool'), jiraIntake: 'durable', extra: { DB_POOL_MAX: '20' } } },
-      { id: 'two-workers', label: 'durable, 2 worker processes', v: { taskQueue: tq('two'), jiraIntake: 'durable' }, workers: 2 },
+      {
+        id: 'durable',
+        label: 'JIRA_INTAKE=durable, SDK defaults',
+        v: { taskQueue: tq('durable'), jiraIntake: 'durable' },
+      },
+      {
+        id: 'tuned',
+        label: 'durable + worker tuning',
+        v: { taskQueue: tq('tuned'), jiraIntake: 'durable', extra: tuned },
+      },
+      {
+        id: 'pool',
+        label: 'durable + DB_POOL_MAX=20',
+        v: { taskQueue: tq('pool'), jiraIntake: 'durable', extra: { DB_POOL_MAX: '20' } },
+      },
+      {
+        id: 'two-workers',
+        label: 'durable, 2 worker processes',
+        v: { taskQueue: tq('two'), jiraIntake: 'durable' },
+        workers: 2,
+      },
     ];
     let pg: PgTemporal | undefined;
     let pgConnection: Connection | undefined;
@@ -416,18 +571,38 @@ async function main(): Promise<void> {
       const missing = pgTemporalMissing();
       if (missing) notes.push(`Temporal on Postgres not run: ${missing}.`);
       else {
-        try {
+        // Started only when its variants come (an idle server would still cost CPU during the others).
+        let temporal: { address: string; client: Client } | undefined;
+        const lazy = {
+          get address() {
+            return temporal!.address;
+          },
+          get client() {
+            return temporal!.client;
+          },
+        };
+        const ensure = async () => {
+          if (temporal) return;
           pg = await startPgTemporal(stack.dir, findTemporalCli({ build: false }), log);
           pgConnection = await Connection.connect({ address: pg.address });
-          const temporal = { address: pg.address, client: new Client({ connection: pgConnection }) };
+          temporal = { address: pg.address, client: new Client({ connection: pgConnection }) };
           machineLines.push(`- Scale-out variants: ${pg.version}; persistence: ${pg.persistence}`);
-          variants.push(
-            { id: 'pg', label: 'durable, Temporal server on Postgres, 1 worker', v: { taskQueue: tq('pg'), jiraIntake: 'durable', temporal } },
-            { id: 'pg-two-workers', label: 'durable, Temporal server on Postgres, 2 workers', v: { taskQueue: tq('pg2'), jiraIntake: 'durable', temporal }, workers: 2 }
-          );
-        } catch (err) {
-          notes.push(`Temporal on Postgres did not start: ${(err as Error).message}`);
-        }
+        };
+        variants.push(
+          {
+            id: 'pg',
+            label: 'durable, Temporal server on Postgres, 1 worker',
+            v: { taskQueue: tq('pg'), jiraIntake: 'durable', temporal: lazy },
+            before: ensure,
+          },
+          {
+            id: 'pg-two-workers',
+            label: 'durable, Temporal server on Postgres, 2 workers',
+            v: { taskQueue: tq('pg2'), jiraIntake: 'durable', temporal: lazy },
+            workers: 2,
+            before: ensure,
+          }
+        );
       }
     }
     let p3Done = false;
@@ -436,6 +611,7 @@ async function main(): Promise<void> {
       log(`P2 end to end: ${x.label}`);
       let up: Awaited<ReturnType<typeof p2>>;
       try {
+        await x.before?.();
         up = await p2(stack, world, x.v, x.label, x.workers ?? 1);
       } catch (err) {
         notes.push(`P2 ${x.label} did not finish: ${(err as Error).message}`);
@@ -463,7 +639,15 @@ async function main(): Promise<void> {
       const inline = await p4Inline(stack, world);
       p4Results.push({ who: 'inline (Sentry-style)', r: inline });
       for (const { who, r } of p4Results.filter((p) => p.who.startsWith('ours')))
-        row('P4 ack p99, email API 200 ms', who.replace('ours, ', ''), r.ackP99, inline.ackP99, ms, '≤ 0.1×', (q) => q <= 0.1);
+        row(
+          'P4 ack p99, email API 200 ms',
+          who.replace('ours, ', ''),
+          r.ackP99,
+          inline.ackP99,
+          ms,
+          '≤ 0.1×',
+          (q) => q <= 0.1
+        );
     }
   } finally {
     await stack.close();
@@ -471,7 +655,9 @@ async function main(): Promise<void> {
   const finished = new Date();
   console.log(`\n${table()}\n\n${costTable()}\n${p4Results.length ? `\n${p4Table()}\n` : ''}`);
   if (REPORT !== '-') {
-    writeFileSync(REPORT, report(machineLines, started, finished));
+    // Formatted as `npm run lint` (prettier --check) wants it.
+    const options = (await resolveConfig(REPORT)) ?? {};
+    writeFileSync(REPORT, await format(report(machineLines, started, finished), { ...options, parser: 'markdown' }));
     log(`written ${path.relative(ROOT, REPORT)}`);
   }
 }

@@ -41,7 +41,8 @@ export function costOf(events: readonly HistoryEvent[]): HistoryCost {
       add('activity attempts', Math.max(1, Number(attrs.attempt ?? 1)));
     } else if (t === 'ACTIVITY_TASK_SCHEDULED') activities++;
     else if (t === 'TIMER_STARTED') add('timers');
-    else if (t === 'WORKFLOW_EXECUTION_SIGNALED' || t === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED') add('signals');
+    else if (t === 'WORKFLOW_EXECUTION_SIGNALED' || t === 'SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED')
+      add('signals');
     else if (t === 'START_CHILD_WORKFLOW_EXECUTION_INITIATED') add('child starts');
     else if (t === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES') add('search-attribute upserts');
     else if (t === 'MARKER_RECORDED') {
@@ -49,7 +50,8 @@ export function costOf(events: readonly HistoryEvent[]): HistoryCost {
       if (/local/i.test(name)) {
         if (lastLocalBatchTask !== task) add('local-activity batches');
         lastLocalBatchTask = task;
-      } else if (/patch|version/i.test(name)) b['patch markers (not billed)'] = (b['patch markers (not billed)'] ?? 0) + 1;
+      } else if (/patch|version/i.test(name))
+        b['patch markers (not billed)'] = (b['patch markers (not billed)'] ?? 0) + 1;
       else add('side effects');
     }
   }

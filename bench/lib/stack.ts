@@ -89,7 +89,8 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
       });
       cleanups.push(() => dev.stop());
       temporalAddress = dev.address;
-      temporalPersistence = 'dev server (temporal server start-dev), SQLite file, journal_mode=WAL, synchronous=NORMAL (as npm start)';
+      temporalPersistence =
+        'dev server (temporal server start-dev), SQLite file, journal_mode=WAL, synchronous=NORMAL (as npm start)';
     }
     let temporalVersion = 'unknown';
     try {
@@ -171,7 +172,8 @@ async function waitForPoller(client: Client, taskQueue: string, ms: number, chil
   const before = new Set<string>();
   let first = true;
   for (;;) {
-    if (child.proc.exitCode !== null) throw new Error(`worker exited (${child.proc.exitCode}) before polling ${taskQueue}`);
+    if (child.proc.exitCode !== null)
+      throw new Error(`worker exited (${child.proc.exitCode}) before polling ${taskQueue}`);
     const res = await client.workflowService.describeTaskQueue({
       namespace: 'default',
       taskQueue: { name: taskQueue, kind: 1 },

@@ -6,6 +6,7 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const ms = (n: number): string => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)} ms` : 'n/a');
-export const perSec = (n: number): string => (Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)}/s` : 'n/a');
+export const perSec = (n: number): string =>
+  Number.isFinite(n) ? `${n < 10 ? n.toFixed(1) : Math.round(n)}/s` : 'n/a';
 export const ratio = (a: number, b: number): number => (b > 0 ? a / b : NaN);
 export const fmtRatio = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(r < 0.1 ? 3 : 2)}×` : 'n/a');

@@ -16,7 +16,8 @@ import { Connection } from '@temporalio/client';
 import { freePort } from '../../src/dev/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
 
-export const SERVER_BIN_DIR = process.env.BENCH_TEMPORAL_SERVER_DIR ?? path.join(os.homedir(), '.cache', 'issue-sync', 'temporal-server-bin');
+export const SERVER_BIN_DIR =
+  process.env.BENCH_TEMPORAL_SERVER_DIR ?? path.join(os.homedir(), '.cache', 'issue-sync', 'temporal-server-bin');
 
 export interface PgTemporal {
   readonly address: string;
@@ -63,10 +64,14 @@ export async function startPgTemporal(dir: string, cliPath: string, log: (m: str
   const sqlTool = path.join(SERVER_BIN_DIR, 'sql');
   const dbs = { main: `temporal_bench_${process.pid}`, vis: `temporal_vis_bench_${process.pid}` };
   const sql = (db: string, ...args: string[]) =>
-    execFileSync(sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', '5432', '-u', 'postgres', '--pw', '', '--db', db, ...args], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    execFileSync(
+      sqlTool,
+      ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', '5432', '-u', 'postgres', '--pw', '', '--db', db, ...args],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    );
   const drop = () => {
     for (const db of [dbs.main, dbs.vis]) {
       try {
@@ -84,9 +89,22 @@ export async function startPgTemporal(dir: string, cliPath: string, log: (m: str
     sql(db, 'setup-schema', '-v', '0.0');
     sql(db, 'update-schema', '-d', path.join(schemaRoot(), schema, 'versioned'));
   }
-  const ports = { frontend: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), http: await freePort(), metrics: await freePort(), pprof: await freePort() };
+  const ports = {
+    frontend: await freePort(),
+    history: await freePort(),
+    matching: await freePort(),
+    worker: await freePort(),
+    http: await freePort(),
+    metrics: await freePort(),
+    pprof: await freePort(),
+  };
   // Membership ports go into a smallint column: below 32768.
-  const members = { frontend: await lowPort(), history: await lowPort(), matching: await lowPort(), worker: await lowPort() };
+  const members = {
+    frontend: await lowPort(),
+    history: await lowPort(),
+    matching: await lowPort(),
+    worker: await lowPort(),
+  };
   const root = path.join(dir, 'temporal-pg');
   mkdirSync(path.join(root, 'config', 'dynamicconfig'), { recursive: true });
   const store = (db: string, maxConns: number) => `      sql:
@@ -162,10 +180,14 @@ system.forceSearchAttributesCacheRefreshOnRead:
 `
   );
   const logFd = openSync(path.join(dir, 'temporal-pg.log'), 'a');
-  const proc = spawn(path.join(SERVER_BIN_DIR, 'server'), ['--root', root, '--config', 'config', '--env', 'bench', '--allow-no-auth', 'start'], {
-    stdio: ['ignore', logFd, logFd],
-    detached: false,
-  });
+  const proc = spawn(
+    path.join(SERVER_BIN_DIR, 'server'),
+    ['--root', root, '--config', 'config', '--env', 'bench', '--allow-no-auth', 'start'],
+    {
+      stdio: ['ignore', logFd, logFd],
+      detached: false,
+    }
+  );
   closeSync(logFd);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const address = `127.0.0.1:${ports.frontend}`;
@@ -179,10 +201,14 @@ system.forceSearchAttributesCacheRefreshOnRead:
     drop();
   };
   try {
-    const cli = (...args: string[]) => execFileSync(cliPath, [...args, '--address', address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = (...args: string[]) =>
+      execFileSync(cliPath, [...args, '--address', address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const until = Date.now() + 90_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`the Postgres-backed Temporal server exited (${proc.exitCode}); see ${path.join(dir, 'temporal-pg.log')}`);
+      if (proc.exitCode !== null)
+        throw new Error(
+          `the Postgres-backed Temporal server exited (${proc.exitCode}); see ${path.join(dir, 'temporal-pg.log')}`
+        );
       try {
         cli('operator', 'cluster', 'health');
         break;

@@ -181,7 +181,8 @@ export async function waitFinished(
         .whereIn('delivery_key', pending.slice(i, i + 1000))
         .whereIn('status', ['applied', 'skipped', 'failed'])
         .select('delivery_key', 'finished_at', 'status');
-      for (const r of rows) done.set(r.delivery_key, { finishedAt: new Date(r.finished_at).getTime(), status: r.status });
+      for (const r of rows)
+        done.set(r.delivery_key, { finishedAt: new Date(r.finished_at).getTime(), status: r.status });
     }
     pending = pending.filter((k) => !done.has(k));
     if (done.size > before) progressAt = Date.now();
