@@ -61,8 +61,22 @@ export interface StoredDelivery {
 /** `started`/`duplicate`: Temporal has the run; `unavailable`: try again later; `refused`: marked failed. */
 export type StoredStartOutcome = StartOutcome | 'unavailable' | 'refused';
 
-/** gRPC RESOURCE_EXHAUSTED: Temporal is throttling; worth another try later like an outage. */
-const GRPC_RESOURCE_EXHAUSTED = 8;
+/**
+ * gRPC codes that mean Temporal looked at the start and will never take it (a bad argument or search attribute,
+ * an unknown namespace, no permission): the delivery is marked failed. Anything else (throttling, a connection
+ * closed under the call because this process is shutting down, an unknown error) may pass, so the delivery stays
+ * `accepted` for the pump. The bench found deliveries marked failed when an API process was stopped with
+ * background starts in flight.
+ */
+const GRPC_REFUSALS = new Set([3, 5, 7, 9]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION
+
+/** Whether a start error is Temporal's final "no" (see {@link GRPC_REFUSALS}); false means "try again later". */
+export function isStartRefusal(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isGrpcServiceError(e)) return GRPC_REFUSALS.has(Number(e.code));
+  }
+  return false;
+}
 
 /**
  * Starts a stored delivery's run by its workflow type, REJECT_DUPLICATE (a `duplicate` counts as started) and
@@ -85,8 +99,7 @@ export async function startStoredDelivery(
       deadlineMs,
     });
   } catch (err) {
-    if (err instanceof UnavailableError) return 'unavailable';
-    if (isGrpcServiceError(err) && Number(err.code) === GRPC_RESOURCE_EXHAUSTED) return 'unavailable';
+    if (err instanceof UnavailableError || !isStartRefusal(err)) return 'unavailable';
     await deps
       .db('webhook_deliveries')
       .where({ id: row.id, status: 'accepted' })
