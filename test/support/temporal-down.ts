@@ -30,7 +30,9 @@ export interface DownApi {
 
 /** An API over HTTP like the stack's, but its Temporal client points at {@link DEAD_TEMPORAL_ADDRESS}. */
 export async function startApiWithTemporalDown(stack: Stack): Promise<DownApi> {
-  const connection = Connection.lazy({ address: DEAD_TEMPORAL_ADDRESS, connectTimeout: 500 });
+  // No gRPC retry interceptor: its backoff timers could fire after close() and throw "Channel has been shut
+  // down" from a timer (seen once in CI). Every start fails at once, which is what this API is for.
+  const connection = Connection.lazy({ address: DEAD_TEMPORAL_ADDRESS, connectTimeout: 500, interceptors: [] });
   const app = createApp({
     db: stack.db,
     cache: stack.cache,
