@@ -109,7 +109,7 @@ test('When Jane clicks Archive on the alert, Then {type: 6} at once, the group i
 
 test('When the worker is stopped and Temporal unreachable, Then {type: 6} within 1.5 s, and the click is applied once Temporal is back', async () => {
   await stack.stopWorker();
-  const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500 });
+  const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500, interceptors: [] });
   const app = createApp({
     db: stack.db,
     cache: stack.cache,

@@ -102,7 +102,7 @@ async function waitForRun(workflowId: string, ms = 5_000) {
 
 /** The API with a Temporal client that cannot reach anything (127.0.0.1:9). */
 async function appWithTemporalDown(): Promise<{ api: string; close(): Promise<void> }> {
-  const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500 });
+  const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500, interceptors: [] });
   const metrics = createMetrics();
   const app = createApp({
     db: stack.db,
@@ -456,7 +456,7 @@ describe('the delivery pump', () => {
 
   test('When Temporal is unreachable, Then the tick stops at the first start and the rows stay accepted', async () => {
     await stack.db('webhook_deliveries').insert([storedRow('u-1', 10), storedRow('u-2', 10)]);
-    const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500 });
+    const connection = Connection.lazy({ address: '127.0.0.1:9', connectTimeout: 500, interceptors: [] });
     const pump = startPump({
       db: stack.db,
       start: createStarter({ temporal: new Client({ connection }), taskQueue: 'x', logger }),
