@@ -15,42 +15,17 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { ChangeNotice } from '../activities/chat/wording';
 import type { FollowupContent } from '../activities/discord/interaction';
-import type { ApplyResult, AssigneeChoice, ChangeSource, GroupChange, StatusRequest } from '../domain/model';
-import { parseAssigneeValue, resolveStrategyOf } from '../domain/requests';
-import type { ChatAction, ChatActionResult, DiscordInteractionInput } from './chat-contracts';
+import type { ChangeSource, GroupChange } from '../domain/model';
+import type { ChatActionResult, DiscordInteractionInput } from './chat-contracts';
 import { startChatRun } from './chat-run';
 import { step } from './proxies';
-import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
+import { afterGroupChanges, failureReason, reasonsOf } from './steps';
 
 /** How long a run waits for its user to link (Discord's interaction token lasts 15 minutes). */
 export const LINK_WAIT = '14 minutes';
 
-/** What a ChatAction asks of the hub, or why it cannot be asked. */
-export type MappedAction =
-  | { readonly ok: true; readonly assignee?: AssigneeChoice; readonly status?: StatusRequest }
-  | { readonly ok: false; readonly reason: string };
-
-/** ChatAction → AssigneeChoice / StatusRequest (assign values: `user:<id>`, `team:<id>`, `none`). */
-export function mapAction(action: ChatAction): MappedAction {
-  switch (action.kind) {
-    case 'assign': {
-      const assignee = parseAssigneeValue(action.value);
-      return assignee ? { ok: true, assignee } : { ok: false, reason: 'invalid assignee value' };
-    }
-    case 'resolve': {
-      const strategy = resolveStrategyOf(action.value);
-      if (!strategy) return { ok: false, reason: 'invalid resolve value' };
-      return { ok: true, status: { target: 'resolved', strategy } };
-    }
-    case 'unresolve':
-    case 'mark_ongoing':
-      return { ok: true, status: { target: 'unresolved' } };
-    case 'archive':
-      return { ok: true, status: { target: 'ignored', archiveSubstatus: 'archived_until_escalating' } };
-    default:
-      return { ok: false, reason: 'unknown action' };
-  }
-}
+export { mapAction } from './chat-run';
+export type { MappedAction } from './chat-run';
 
 function notices(changes: readonly GroupChange[], source: ChangeSource): ChangeNotice[] {
   return changes.map((c) => ({
@@ -120,27 +95,6 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       }
     }
 
-    const check = await step(
-      'tracker',
-      'trackerCheckChatAction',
-      `Check the Discord action on group ${input.groupId}`,
-      {
-        integrationId: input.integrationId,
-        groupId: input.groupId,
-        userId,
-      }
-    );
-    if (!check.ok) {
-      await tell(`refused (${check.problem})`, CHECK_MESSAGES[check.problem]);
-      return await skipped(check.reason, userId);
-    }
-
-    const mapped = mapAction(input.action);
-    if (!mapped.ok) {
-      await tell('invalid action', `That action could not be applied: ${mapped.reason}.`);
-      return await skipped(mapped.reason, userId);
-    }
-
     const source: ChangeSource = {
       provider: 'discord',
       integrationId: input.integrationId,
@@ -148,20 +102,21 @@ export async function discordInteraction(input: DiscordInteractionInput): Promis
       label: input.chatUserName,
       actorUserId: userId,
     };
-    let applied: ApplyResult;
-    try {
-      applied = await step('tracker', 'trackerApplyGroupChange', `Apply the Discord change to group ${input.groupId}`, {
-        groupId: input.groupId,
-        assignee: mapped.assignee,
-        status: mapped.status,
-        source,
-      });
-    } catch (err) {
-      if (failureType(err) !== 'InvalidAssignee') throw err;
-      const reason = failureReason(err);
-      await tell('invalid assignee', `Could not assign: ${reason}.`);
-      return await skipped(reason, userId);
-    }
+    const outcome = await run.applyChatAction({
+      integrationId: input.integrationId,
+      groupId: input.groupId,
+      userId,
+      action: input.action,
+      source,
+      summaries: {
+        check: `Check the Discord action on group ${input.groupId}`,
+        apply: `Apply the Discord change to group ${input.groupId}`,
+      },
+      checkMessages: CHECK_MESSAGES,
+      tell,
+    });
+    if ('skipped' in outcome) return outcome.skipped;
+    const applied = outcome.applied;
 
     const changed = notices(applied.changed, source);
     const unchanged = `No change: ${reasonsOf(applied.skipped) ?? 'already in that state'}.`;

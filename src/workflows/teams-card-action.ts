@@ -13,12 +13,11 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import type { TeamsContent } from '../activities/msteams/activities';
-import type { ApplyResult, ChangeSource } from '../domain/model';
+import type { ChangeSource } from '../domain/model';
 import type { ChatAction, ChatActionResult, TeamsCardAction, TeamsCardActionInput } from './chat-contracts';
-import { mapAction } from './discord-interaction';
 import { startChatRun } from './chat-run';
 import { step } from './proxies';
-import { afterGroupChanges, failureReason, failureType, reasonsOf } from './steps';
+import { afterGroupChanges, failureReason, reasonsOf } from './steps';
 
 /** How long a run waits for its user to link (a Teams card, unlike a Discord token, does not expire). */
 export const TEAMS_LINK_WAIT = '24 hours';
@@ -121,22 +120,6 @@ export async function teamsCardAction(input: TeamsCardActionInput): Promise<Chat
       }
     }
 
-    const check = await step('tracker', 'trackerCheckChatAction', `Check membership for group ${input.groupId}`, {
-      integrationId: input.integrationId,
-      groupId: input.groupId,
-      userId,
-    });
-    if (!check.ok) {
-      await tell(`refused (${check.problem})`, CHECK_MESSAGES[check.problem]);
-      return await skipped(check.reason, userId);
-    }
-
-    const mapped = mapAction(chatActionOf(input.action, userId));
-    if (!mapped.ok) {
-      await tell('invalid action', `That action could not be applied: ${mapped.reason}.`);
-      return await skipped(mapped.reason, userId);
-    }
-
     const source: ChangeSource = {
       provider: 'msteams',
       integrationId: input.integrationId,
@@ -144,20 +127,21 @@ export async function teamsCardAction(input: TeamsCardActionInput): Promise<Chat
       label: conv.fromName,
       actorUserId: userId,
     };
-    let applied: ApplyResult;
-    try {
-      applied = await step('tracker', 'trackerApplyGroupChange', `Apply the Teams change to group ${input.groupId}`, {
-        groupId: input.groupId,
-        assignee: mapped.assignee,
-        status: mapped.status,
-        source,
-      });
-    } catch (err) {
-      if (failureType(err) !== 'InvalidAssignee') throw err;
-      const reason = failureReason(err);
-      await tell('invalid assignee', `Could not assign: ${reason}.`);
-      return await skipped(reason, userId);
-    }
+    const outcome = await run.applyChatAction({
+      integrationId: input.integrationId,
+      groupId: input.groupId,
+      userId,
+      action: chatActionOf(input.action, userId),
+      source,
+      summaries: {
+        check: `Check membership for group ${input.groupId}`,
+        apply: `Apply the Teams change to group ${input.groupId}`,
+      },
+      checkMessages: CHECK_MESSAGES,
+      tell,
+    });
+    if ('skipped' in outcome) return outcome.skipped;
+    const applied = outcome.applied;
 
     // The clicked card shows the group's state whether or not this click changed it.
     const clicked = conv.replyToId;
