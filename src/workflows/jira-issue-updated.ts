@@ -6,7 +6,7 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ApplyResult, AssigneeTarget, ChangeSource, GroupChange } from '../domain/model';
 import { statusTargetFromCategory } from '../domain/rules';
-import { step } from './proxies';
+import { localSteps, step } from './proxies';
 import type { ChainResult, JiraIssueUpdatedInput, SyncResult } from './shared';
 import { SA } from './shared';
 import { pushToLinkedIssues } from './jira-push';
@@ -85,8 +85,10 @@ async function assigneeChain(input: JiraIssueUpdatedInput, source: ChangeSource)
   });
   const problems = await afterGroupChanges(applied.changed, source);
   // Added after the first histories were recorded: an assignment from Jira goes on to the *other* linked Jira
-  // issues (never back to this site). Inbound status changes never trigger outbound status syncs.
-  if (patched('outbound-assignee-sync')) problems.push(...(await pushAssigneeOnwards(applied.changed, source)));
+  // issues (never back to this site). Inbound status changes never trigger outbound status syncs. A run with
+  // local steps is newer than this patch, so it does not record (and pay for) a second patch marker.
+  if (localSteps() || patched('outbound-assignee-sync'))
+    problems.push(...(await pushAssigneeOnwards(applied.changed, source)));
   const skips = target ? applied.skipped : applied.skipped.filter((s) => s.reason.startsWith('stale'));
   return chain('assignee', { changed: applied.changed, skipped: [...links.skipped, ...skips] }, [
     target ? null : reason,

@@ -1,9 +1,17 @@
 /**
  * One activity proxy per system, each with its own timeouts and retry policy, and `step()`, which runs an
  * activity with a static single-line summary for the Temporal UI (never an email or secret).
+ *
+ * History shape: steps that only touch our own Postgres or Redis (the `tracker` and `cache` systems) run as
+ * **local activities** in runs that carry the {@link LOCAL_STEPS_PATCH} marker (every run started since). A local
+ * activity runs in the worker that holds the workflow task and is recorded as one marker event with its type,
+ * result and summary, instead of scheduled/started/completed plus a workflow task each time; consecutive local
+ * steps share one workflow task. Steps that call Jira, Discord or Teams stay regular activities (server-side
+ * retries with long backoff, visible as pending in the UI while they retry). Runs recorded before the patch replay
+ * with every step a regular activity. Both kinds are retried and must be idempotent.
  */
-import type { ActivityInterfaceFor, ActivityOptions } from '@temporalio/workflow';
-import { proxyActivities } from '@temporalio/workflow';
+import type { ActivityInterfaceFor, ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ActivityGroups, ActivitySystem } from '../activities';
 
 const CLIENT_ERRORS = ['Unauthorized', 'Forbidden', 'NotFound', 'BadRequest', 'ClientError'];
@@ -104,6 +112,38 @@ const proxies: { readonly [S in System]: ActivityInterfaceFor<GroupOf<S>> } = {
   msteams: proxyActivities<GroupOf<'msteams'>>(OPTIONS.msteams),
 };
 
+/** The patch that turned database and cache steps into local activities (see the top of this file). */
+export const LOCAL_STEPS_PATCH = 'local-db-steps';
+
+/** Systems whose steps are local activities in patched runs: only our own database and cache. */
+type LocalSystem = 'tracker' | 'cache';
+
+function isLocal(system: System): system is LocalSystem {
+  return system === 'tracker' || system === 'cache';
+}
+
+/** The same timeouts and retry policy as the regular step (backoff stays under localRetryThreshold, 1 minute). */
+function localOptions(o: ActivityOptions): LocalActivityOptions {
+  return {
+    startToCloseTimeout: o.startToCloseTimeout,
+    scheduleToCloseTimeout: o.scheduleToCloseTimeout,
+    retry: o.retry,
+  };
+}
+
+const localProxies: { readonly [S in LocalSystem]: ActivityInterfaceFor<GroupOf<S>> } = {
+  tracker: proxyLocalActivities<GroupOf<'tracker'>>(localOptions(OPTIONS.tracker)),
+  cache: proxyLocalActivities<GroupOf<'cache'>>(localOptions(OPTIONS.cache)),
+};
+
+/**
+ * Whether this run's database and cache steps are local activities: true for every run started since the patch
+ * (its marker is written at the run's first step), false while replaying a history recorded before it.
+ */
+export function localSteps(): boolean {
+  return patched(LOCAL_STEPS_PATCH);
+}
+
 /**
  * Runs activity `name` of `system`'s group with `system`'s options and a static summary shown in the UI.
  * `name` must belong to that group: `step('discord', 'trackerApplyGroupChange', …)` does not compile.
@@ -114,8 +154,13 @@ export function step<S extends System, K extends ActivityName<S>>(
   summary: string,
   ...args: ArgsOf<S, K>
 ): Promise<ResultOf<S, K>> {
-  const proxy = (proxies[system] as Record<string, unknown>)[name] as {
-    executeWithOptions(o: ActivityOptions, a: ArgsOf<S, K>): Promise<ResultOf<S, K>>;
+  type Run = {
+    executeWithOptions(o: ActivityOptions | LocalActivityOptions, a: ArgsOf<S, K>): Promise<ResultOf<S, K>>;
   };
+  if (isLocal(system) && localSteps()) {
+    const local = (localProxies[system] as Record<string, unknown>)[name] as Run;
+    return local.executeWithOptions({ summary }, args);
+  }
+  const proxy = (proxies[system] as Record<string, unknown>)[name] as Run;
   return proxy.executeWithOptions({ ...OPTIONS[system], summary }, args);
 }

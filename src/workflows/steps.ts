@@ -41,11 +41,13 @@ export function failureReason(err: unknown): string {
   return message;
 }
 
-/** The failure type of a failed activity (ApplicationFailure.type), if any. */
+/**
+ * The failure type of a failed activity (ApplicationFailure.type), if any. A regular activity fails with an
+ * ActivityFailure around the ApplicationFailure; a local activity's final failure is the ApplicationFailure itself.
+ */
 export function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
-    ? (err.cause.type ?? undefined)
-    : undefined;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** Distinct skip reasons, in order, joined for the delivery row. */

@@ -93,7 +93,24 @@ test('When a workflow runs with the codec, Then Temporal stores ciphertext, and 
   );
   for (const f of patchMarkers)
     expect(JSON.parse(text(f.payload.data))).toEqual({ id: expect.any(String), deprecated: expect.any(Boolean) });
-  for (const f of codecPayloads.filter((x) => !patchMarkers.includes(x))) {
+  // Local-activity markers (the database steps): core writes their bookkeeping (type, attempt, times) in clear,
+  // past the codec, as it does for patches; the step's result in the same marker goes through the codec.
+  const localMarkers = codecPayloads.filter((f) => /markerRecordedEventAttributes\.details\.data\./.test(f.where));
+  expect(localMarkers.length).toBeGreaterThan(0);
+  const LOCAL_MARKER_KEYS = [
+    'activity_id',
+    'activity_type',
+    'attempt',
+    'backoff',
+    'complete_time',
+    'original_schedule_time',
+    'seq',
+  ];
+  for (const f of localMarkers)
+    for (const key of Object.keys(JSON.parse(text(f.payload.data)) as object)) expect(LOCAL_MARKER_KEYS).toContain(key);
+  expect(codecPayloads.some((f) => /markerRecordedEventAttributes\.details\.result\./.test(f.where))).toBe(true);
+  const coreMetadata = [...patchMarkers, ...localMarkers];
+  for (const f of codecPayloads.filter((x) => !coreMetadata.includes(x))) {
     expect([f.where, text(f.payload.metadata?.['encoding'])]).toEqual([f.where, 'binary/encrypted']);
     expect(text(f.payload.metadata?.['encryption-key-id'])).toBe('itest1');
   }

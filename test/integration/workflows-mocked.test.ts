@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowStartOptions } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
-import type { Payload, Workflow } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Workflow } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { ChatMessageRef } from '../../src/activities/tracker/chat';
@@ -16,6 +16,7 @@ import type { ApplyResult, ChangeSource, GroupChange } from '../../src/domain/mo
 import type { groupUpdate, jiraIssueUpdated, syncAssigneeToJira } from '../../src/workflows';
 import type { GroupUpdateInput, JiraIssueUpdatedInput } from '../../src/workflows/shared';
 import { SA } from '../../src/workflows/shared';
+import { historySteps } from '../support/history-steps';
 
 type Name = keyof Activities;
 type Fakes = { [K in Name]: jest.Mock<ReturnType<Activities[K]>, Parameters<Activities[K]>> };
@@ -136,9 +137,7 @@ const run = <T extends Workflow>(type: string, input: Parameters<T>[0]) => {
 /** The UI summaries of the activities a run scheduled, in order. */
 async function summaries(workflowId: string): Promise<string[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? [])
-    .filter((e) => e.activityTaskScheduledEventAttributes)
-    .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata?.summary as Payload));
+  return historySteps(history).map((s) => s.summary ?? '');
 }
 
 const jiraInput = (overrides: Partial<JiraIssueUpdatedInput> = {}): JiraIssueUpdatedInput => ({
