@@ -8,7 +8,7 @@
  * Loopback only; every loop is bounded (request counts, durations, waits). Knobs: BENCH_N (P2 webhooks, 80),
  * BENCH_CONCURRENCY (P2 senders in flight, 10), BENCH_P1_SECONDS (6), BENCH_P1_RATE (fixed rate, 50/s: under the Jira route's saturation here, so it measures latency, not a queue),
  * BENCH_P4_RATE (10/s), BENCH_P4_SECONDS (10), BENCH_VARIANTS (comma list: sync,durable,tuned,pool,two-workers,pg,pg-two-workers; pg = the Temporal server binary on Postgres, see bench/lib/temporal-postgres.ts),
- * BENCH_REPORT (path, default bench/results.md; "-" = none), TEMPORAL_ADDRESS (use that server instead of a dev server).
+ * BENCH_PARTS (p1,p2: p2 brings P3 and P4 with it), BENCH_REPORT (path, default bench/results.md; "-" = none), TEMPORAL_ADDRESS (use that server instead of a dev server).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,6 +64,8 @@ const VARIANTS = new Set(
     .split(',')
     .map((s) => s.trim())
 );
+/** Which parts run: p1 (intake), p2 (end to end, with P3 and P4 after it); default both. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'p1,p2').split(',').map((s) => s.trim()));
 const REPORT = process.env.BENCH_REPORT ?? path.join(ROOT, 'bench', 'results.md');
 const log = (m: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -152,9 +154,26 @@ async function cannon(
   };
 }
 
-async function p1(stack: BenchStack, world: World, issue: Issue, mode: 'sync' | 'durable'): Promise<void> {
+/** P1 variants: the two intake modes, and durable with the per-site secret cached (JIRA_SECRET_CACHE_MS). */
+const P1_VARIANTS = [
+  { id: 'sync', mode: 'sync', label: 'JIRA_INTAKE=sync' },
+  { id: 'durable', mode: 'durable', label: 'JIRA_INTAKE=durable' },
+  {
+    id: 'durable',
+    mode: 'durable',
+    label: 'durable + JIRA_SECRET_CACHE_MS=5000',
+    extra: { JIRA_SECRET_CACHE_MS: '5000' },
+  },
+] as const;
+
+async function p1(stack: BenchStack, world: World, issue: Issue, variant: (typeof P1_VARIANTS)[number]): Promise<void> {
+  const mode = variant.mode;
   // No worker on this task queue: the runs are started, not executed, so only the answer path is measured.
-  const api = await stack.startApi({ taskQueue: `bench-p1-${mode}-${process.pid}`, jiraIntake: mode });
+  const api = await stack.startApi({
+    taskQueue: `bench-p1-${mode}-${process.pid}`,
+    jiraIntake: mode,
+    extra: 'extra' in variant ? variant.extra : undefined,
+  });
   try {
     const base = { world, issue, connections: K.p1Connections };
     if (!SMOKE) {
@@ -165,7 +184,7 @@ async function p1(stack: BenchStack, world: World, issue: Issue, mode: 'sync' | 
     const jiraSat = await cannon(api.url, { ...base, jira: true, seconds: K.p1Seconds });
     const bareFix = await cannon(api.url, { ...base, jira: false, seconds: K.p1Seconds, rate: K.p1Rate });
     const jiraFix = await cannon(api.url, { ...base, jira: true, seconds: K.p1Seconds, rate: K.p1Rate });
-    const v = `JIRA_INTAKE=${mode}`;
+    const v = variant.label;
     row(
       'P1 accepted/s at saturation (16 connections)',
       v,
@@ -522,10 +541,10 @@ async function main(): Promise<void> {
     const [p1Issue] = await createIssues(stack.db, world, 'P1', 1);
     const tq = (s: string) => `bench-${s}-${process.pid}`;
 
-    for (const mode of ['sync', 'durable'] as const) {
-      if (!VARIANTS.has(mode)) continue;
-      log(`P1 intake, JIRA_INTAKE=${mode}`);
-      await p1(stack, world, p1Issue!, mode);
+    for (const variant of P1_VARIANTS) {
+      if (!VARIANTS.has(variant.id) || !PARTS.has('p1')) continue;
+      log(`P1 intake, ${variant.label}`);
+      await p1(stack, world, p1Issue!, variant);
     }
 
     const tuned = {
@@ -607,7 +626,7 @@ async function main(): Promise<void> {
     }
     let p3Done = false;
     for (const x of variants) {
-      if (!VARIANTS.has(x.id)) continue;
+      if (!VARIANTS.has(x.id) || !PARTS.has('p2')) continue;
       log(`P2 end to end: ${x.label}`);
       let up: Awaited<ReturnType<typeof p2>>;
       try {
@@ -634,7 +653,7 @@ async function main(): Promise<void> {
     }
     if (pgConnection) await pgConnection.close();
     if (pg) await pg.stop();
-    if (!SMOKE && (VARIANTS.has('sync') || VARIANTS.has('durable'))) {
+    if (!SMOKE && PARTS.has('p2') && (VARIANTS.has('sync') || VARIANTS.has('durable'))) {
       log('P4 inline handler (the whole chain inside the request)');
       const inline = await p4Inline(stack, world);
       p4Results.push({ who: 'inline (Sentry-style)', r: inline });

@@ -83,6 +83,11 @@ const envSchema = z.object({
    * start follows in the background and the delivery pump covers the rest, as for Discord and Teams.
    */
   JIRA_INTAKE: z.enum(['sync', 'durable']).optional(),
+  /**
+   * How long (ms) the API reuses a Jira site's shared secret before reading it again (default 5000; 0 = a query per
+   * delivery). A rotated secret or a disabled site is still accepted by a running API for up to this long.
+   */
+  JIRA_SECRET_CACHE_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   /** Worker tuning (unset: the SDK's defaults). */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().positive().optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().optional(),
@@ -142,6 +147,8 @@ export interface Config {
   };
   /** JIRA_INTAKE; undefined = `sync`. */
   readonly jiraIntake: 'sync' | 'durable' | undefined;
+  /** JIRA_SECRET_CACHE_MS; undefined = 5000. */
+  readonly jiraSecretCacheMs: number | undefined;
   /** WORKER_* tuning; undefined when none is set (the SDK's defaults). */
   readonly worker: WorkerTuning | undefined;
   /** DB_POOL_MAX; undefined = 10. */
@@ -231,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     }),
     jiraIntake: e.JIRA_INTAKE,
+    jiraSecretCacheMs: e.JIRA_SECRET_CACHE_MS,
     worker: workerTuning(e),
     dbPoolMax: e.DB_POOL_MAX,
     benchBareRoute: e.BENCH_BARE_ROUTE === undefined ? undefined : true,

@@ -59,6 +59,8 @@ export interface AppDeps {
   readonly codec?: CodecEndpointOptions;
   /** JIRA_INTAKE: `durable` acks Jira after the row commit and leaves the start to the background and the pump. */
   readonly jiraIntake?: 'sync' | 'durable';
+  /** JIRA_SECRET_CACHE_MS: how long a Jira site's secret is reused (default 5 s). */
+  readonly jiraSecretCacheMs?: number;
   /** BENCH_BARE_ROUTE: serve `POST /bench/bare` (JSON parsed, 202), the floor `npm run bench` compares with. */
   readonly benchBareRoute?: boolean;
 }
@@ -133,6 +135,7 @@ export function createApp(deps: AppDeps): express.Express {
         metrics: deps.metrics,
         logger: deps.logger,
         durable: deps.jiraIntake === 'durable',
+        secretCacheMs: deps.jiraSecretCacheMs,
       })
     )
   );

@@ -86,7 +86,8 @@ export function isStartRefusal(err: unknown): boolean {
 export async function startStoredDelivery(
   deps: Pick<IntakeDeps, 'db' | 'start' | 'logger'>,
   row: StoredDelivery,
-  deadlineMs: number = DURABLE_START_DEADLINE_MS
+  deadlineMs: number = DURABLE_START_DEADLINE_MS,
+  stamp?: (deliveryId: number) => Promise<void>
 ): Promise<StoredStartOutcome> {
   let outcome: StartOutcome;
   try {
@@ -111,20 +112,56 @@ export async function startStoredDelivery(
       });
     return 'refused';
   }
-  await stampStarted(deps.db, row.id);
+  await (stamp ?? ((id: number) => stampStarted(deps.db, [id])))(row.id);
   return outcome;
 }
 
-/** Marks a stored run as taken by Temporal, so the pump leaves it alone. */
-function stampStarted(db: Knex, deliveryId: number): Promise<unknown> {
+/** Marks stored runs as taken by Temporal, so the pump leaves them alone. */
+function stampStarted(db: Knex, deliveryIds: readonly number[]): Promise<unknown> {
   return db('webhook_deliveries')
-    .where('id', deliveryId)
+    .whereIn('id', deliveryIds)
     .update({ run: db.raw("run || jsonb_build_object('startedAt', now())") });
+}
+
+/** The most ids one coalesced stamp UPDATE carries. */
+const STAMP_BATCH = 500;
+const stampers = new WeakMap<Knex, (deliveryId: number) => Promise<void>>();
+
+/**
+ * The intake's stamps, coalesced: the first goes at once; ids that arrive while an UPDATE is in flight go together
+ * in the next one. Under load that is one statement per round trip instead of one per delivery (issue 10, P1).
+ */
+function coalescedStamp(db: Knex): (deliveryId: number) => Promise<void> {
+  const known = stampers.get(db);
+  if (known) return known;
+  let waiting: Array<{ id: number; done: (err?: Error) => void }> = [];
+  let flushing = false;
+  const flush = async (): Promise<void> => {
+    flushing = true;
+    while (waiting.length > 0) {
+      const batch = waiting.slice(0, STAMP_BATCH);
+      waiting = waiting.slice(STAMP_BATCH);
+      const ids = batch.map((w) => w.id);
+      const err = await stampStarted(db, ids).then(
+        () => undefined,
+        (e: unknown) => (e instanceof Error ? e : new Error('stamp failed'))
+      );
+      for (const w of batch) w.done(err);
+    }
+    flushing = false;
+  };
+  const stamp = (id: number) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ id, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!flushing) void flush();
+    });
+  stampers.set(db, stamp);
+  return stamp;
 }
 
 /** The same stamp after a synchronous start, off the answer's path (the pump's start would only be a duplicate). */
 function stampInBackground(deps: IntakeDeps, deliveryId: number): void {
-  stampStarted(deps.db, deliveryId).catch((err: unknown) =>
+  coalescedStamp(deps.db)(deliveryId).catch((err: unknown) =>
     deps.logger?.warn({ deliveryId, err: { name: (err as Error).name } }, 'could not stamp a started delivery')
   );
 }
@@ -201,7 +238,7 @@ function storedRun<W extends DeliveryWorkflow>(d: Delivery<W>): StoredRun | null
 
 /** The background start of a durable delivery: never throws, never holds the answer. */
 function startInBackground(deps: IntakeDeps, d: Delivery, row: StoredDelivery): void {
-  startStoredDelivery(deps, row).then(
+  startStoredDelivery(deps, row, DURABLE_START_DEADLINE_MS, coalescedStamp(deps.db)).then(
     (outcome) => {
       if (outcome === 'unavailable') deps.metrics.deliveries.inc({ provider: d.provider, result: 'unavailable' });
       if (outcome === 'refused') deps.logger?.error({ deliveryId: row.id }, 'durable delivery refused by Temporal');

@@ -49,6 +49,7 @@ export async function startApi(
     temporalUi: { url: `http://127.0.0.1:${config.temporal.uiPort}`, namespace: config.temporal.namespace },
     codec: { codec, token: config.codec.token, allowedOrigins: config.codec.corsOrigins },
     jiraIntake: config.jiraIntake,
+    jiraSecretCacheMs: config.jiraSecretCacheMs,
     benchBareRoute: config.benchBareRoute,
   });
   const server: Server = await new Promise((resolve, reject) => {

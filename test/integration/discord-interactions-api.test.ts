@@ -327,6 +327,28 @@ describe('state changes', () => {
     expect((await stack.db('webhook_deliveries').where('id', delivery.id).first()).run.startedAt).toBeTruthy();
   });
 
+  test('When 20 clicks arrive at once, Then every run is started and every row stamped (stamps go in coalesced updates)', async () => {
+    const bodies = Array.from({ length: 20 }, () => click(`archive:${world.groupId}`));
+    const answers = await Promise.all(bodies.map((b) => post(stack.api, b)));
+    expect(answers.map((a) => a.json)).toEqual(bodies.map(() => ({ type: 6 })));
+    const keys = bodies.map((b) => String(b.id));
+    const unstamped = async () =>
+      Number(
+        (
+          await stack
+            .db('webhook_deliveries')
+            .whereIn('delivery_key', keys)
+            .whereRaw("run->>'startedAt' is null")
+            .count({ n: '*' })
+        )[0]!.n
+      );
+    const until = Date.now() + 10_000;
+    while ((await unstamped()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await unstamped()).toBe(0);
+    for (const k of keys)
+      expect((await waitForRun(`discord-${world.integrationId}-${k}`)).type).toBe('discordInteraction');
+  });
+
   test('When the same interaction arrives twice, Then the same answer, one row each, one run', async () => {
     const body = click(`assign:${world.groupId}`, { values: ['none'] });
     expect((await post(stack.api, body)).json).toEqual({ type: 6 });

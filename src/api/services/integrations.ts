@@ -9,14 +9,40 @@ import type { Knex } from 'knex';
 import { NotFoundError } from '../errors';
 import { PAUSED_REASON } from '../intake';
 
-/** The active Jira integration for a Connect clientKey (the JWT's `iss`), with its shared secret. */
-export function jiraSecretLookup(db: Knex) {
-  return async (clientKey: string): Promise<{ integrationId: number; sharedSecret: string } | null> => {
+/** How long a found Jira secret is reused without asking Postgres again (JIRA_SECRET_CACHE_MS; 0 = never). */
+export const JIRA_SECRET_CACHE_MS = 0;
+/** At most this many sites' secrets are kept (the oldest goes first). */
+const JIRA_SECRET_CACHE_MAX = 1_000;
+
+type JiraSecret = { integrationId: number; sharedSecret: string };
+
+/**
+ * The active Jira integration for a Connect clientKey (the JWT's `iss`), with its shared secret. A found secret is
+ * kept in this process for `cacheMs` (default {@link JIRA_SECRET_CACHE_MS}), so a burst of one site's webhooks costs
+ * one query, not one per delivery (issue 10, P1). The price: a secret rotated or an integration disabled in the
+ * database is still accepted by this process for up to `cacheMs`. Unknown keys are never cached (a flood of made-up
+ * `iss` values cannot push real sites out).
+ */
+export function jiraSecretLookup(db: Knex, cacheMs: number = JIRA_SECRET_CACHE_MS) {
+  const cache = new Map<string, { value: JiraSecret; until: number }>();
+  const query = async (clientKey: string): Promise<JiraSecret | null> => {
     const row = await db('integrations')
       .where({ provider: 'jira', external_id: clientKey, status: 'active' })
       .first('id', 'metadata');
     const secret = (row?.metadata as Record<string, unknown> | undefined)?.shared_secret;
     return row && typeof secret === 'string' ? { integrationId: Number(row.id), sharedSecret: secret } : null;
+  };
+  return async (clientKey: string): Promise<JiraSecret | null> => {
+    const now = Date.now();
+    const hit = cache.get(clientKey);
+    if (hit && hit.until > now) return hit.value;
+    cache.delete(clientKey);
+    const value = await query(clientKey);
+    if (value && cacheMs > 0) {
+      if (cache.size >= JIRA_SECRET_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+      cache.set(clientKey, { value, until: now + cacheMs });
+    }
+    return value;
   };
 }
 

@@ -20,8 +20,8 @@ export interface JiraWebhookRequest extends ConnectRequest {
  * background, and leave anything Temporal did not take to the delivery pump (no 503 while Temporal is down).
  * Default: answer after Temporal took the start (503 while it is unreachable; Jira's retry redrives it).
  */
-export function jiraWebhookService(deps: IntakeDeps & { db: Knex; durable?: boolean }) {
-  const lookup = jiraSecretLookup(deps.db);
+export function jiraWebhookService(deps: IntakeDeps & { db: Knex; durable?: boolean; secretCacheMs?: number }) {
+  const lookup = jiraSecretLookup(deps.db, deps.secretCacheMs);
   return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
     const { integrationId } = await verifyConnectJwt(req, lookup);
     const payload = parseJiraBody(req.rawBody, Date.now());
