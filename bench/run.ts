@@ -7,7 +7,7 @@
  *
  * Loopback only; every loop is bounded (request counts, durations, waits). Knobs: BENCH_N (P2 webhooks, 80),
  * BENCH_CONCURRENCY (P2 senders in flight, 10), BENCH_P1_SECONDS (6), BENCH_P1_RATE (fixed rate, 50/s: under the Jira route's saturation here, so it measures latency, not a queue),
- * BENCH_P4_RATE (10/s), BENCH_P4_SECONDS (10), BENCH_VARIANTS (comma list: sync,durable,tuned,pool,two-workers,pg,pg-two-workers; pg = the Temporal server binary on Postgres, see bench/lib/temporal-postgres.ts),
+ * BENCH_P4_RATE (10/s), BENCH_P4_SECONDS (10), BENCH_VARIANTS (comma list: sync,durable,queued,tuned,pool,two-workers,pg,pg-two-workers; pg = the Temporal server binary on Postgres, see bench/lib/temporal-postgres.ts),
  * BENCH_PARTS (p1,p2: p2 brings P3 and P4 with it), BENCH_REPORT (path, default bench/results.md; "-" = none), TEMPORAL_ADDRESS (use that server instead of a dev server).
  */
 import { randomUUID } from 'node:crypto';
@@ -60,7 +60,7 @@ const K = {
   drainMs: SMOKE ? 30_000 : 120_000,
 };
 const VARIANTS = new Set(
-  (process.env.BENCH_VARIANTS ?? (SMOKE ? 'sync' : 'sync,durable,tuned,pool,two-workers,pg,pg-two-workers'))
+  (process.env.BENCH_VARIANTS ?? (SMOKE ? 'sync' : 'sync,durable,queued,tuned,pool,two-workers,pg,pg-two-workers'))
     .split(',')
     .map((s) => s.trim())
 );
@@ -126,6 +126,12 @@ async function cannon(
   const jwt = token();
   const tag = randomUUID().slice(0, 8);
   let n = 0;
+  // Every Jira delivery is for its own issue (as in a real burst across a site), so no intake mode is helped by
+  // one issue's deliveries being started one after another.
+  const own = (i: number) =>
+    body
+      .replaceAll(JSON.stringify(o.issue.key), JSON.stringify(`BEN-${900_000 + i}`))
+      .replaceAll(JSON.stringify(o.issue.externalId), JSON.stringify(String(9_000_000 + i)));
   const result = await autocannon({
     url: o.jira ? `${url}${WEBHOOK_PATH}` : `${url}/bench/bare`,
     method: 'POST',
@@ -136,10 +142,14 @@ async function cannon(
     body,
     requests: [
       {
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, 'x-atlassian-webhook-identifier': `p1-${tag}-${++n}` },
-        }),
+        setupRequest: (req) => {
+          const i = ++n;
+          return {
+            ...req,
+            ...(o.jira ? { body: own(i) } : {}),
+            headers: { ...req.headers, 'x-atlassian-webhook-identifier': `p1-${tag}-${i}` },
+          };
+        },
       },
     ],
   });
@@ -154,20 +164,32 @@ async function cannon(
   };
 }
 
-/** P1 variants: the two intake modes, and durable with the per-site secret cached (JIRA_SECRET_CACHE_MS). */
+/** P1 variants: the three intake modes, and queued with the per-site secret cached (JIRA_SECRET_CACHE_MS). */
 const P1_VARIANTS = [
   { id: 'sync', mode: 'sync', label: 'JIRA_INTAKE=sync' },
   { id: 'durable', mode: 'durable', label: 'JIRA_INTAKE=durable' },
+  { id: 'queued', mode: 'queued', label: 'JIRA_INTAKE=queued' },
   {
-    id: 'durable',
-    mode: 'durable',
-    label: 'durable + JIRA_SECRET_CACHE_MS=5000',
+    id: 'queued',
+    mode: 'queued',
+    label: 'queued + JIRA_SECRET_CACHE_MS=5000',
     extra: { JIRA_SECRET_CACHE_MS: '5000' },
+  },
+  // Diagnostic, not a mode to run: the integration paused, so deliveries are verified and stored but nothing is
+  // started. What the API accepts when no start competes with it for these two cores.
+  {
+    id: 'queued',
+    mode: 'queued',
+    label: 'queued + secret cache, site paused (intake alone)',
+    extra: { JIRA_SECRET_CACHE_MS: '5000' },
+    paused: true,
   },
 ] as const;
 
 async function p1(stack: BenchStack, world: World, issue: Issue, variant: (typeof P1_VARIANTS)[number]): Promise<void> {
   const mode = variant.mode;
+  const paused = 'paused' in variant && variant.paused;
+  if (paused) await stack.db('integrations').where('id', world.integrationId).update({ paused_at: stack.db.fn.now() });
   // No worker on this task queue: the runs are started, not executed, so only the answer path is measured.
   const api = await stack.startApi({
     taskQueue: `bench-p1-${mode}-${process.pid}`,
@@ -205,6 +227,7 @@ async function p1(stack: BenchStack, world: World, issue: Issue, variant: (typeo
     );
   } finally {
     await stack.stop(api.child);
+    if (paused) await stack.db('integrations').where('id', world.integrationId).update({ paused_at: null });
   }
 }
 
@@ -279,7 +302,7 @@ async function oursE2E(stack: BenchStack, api: string, world: World, issues: Iss
   return r;
 }
 
-async function floorE2E(client: Client, taskQueue: string, activities: number, n: number): Promise<E2E> {
+async function floorE2E(client: Client, taskQueue: string, shape: Shape, n: number): Promise<E2E> {
   const ids = Array.from({ length: n }, () => nextId('floor'));
   const t0 = new Map<string, number>();
   let next = 0;
@@ -287,7 +310,7 @@ async function floorE2E(client: Client, taskQueue: string, activities: number, n
     Array.from({ length: K.concurrency }, async () => {
       for (let i = next++; i < ids.length; i = next++) {
         t0.set(ids[i]!, Date.now());
-        await client.workflow.start('benchFloor', { taskQueue, workflowId: ids[i]!, args: [{ activities }] });
+        await client.workflow.start('benchFloor', { taskQueue, workflowId: ids[i]!, args: [shape] });
       }
     })
   );
@@ -307,8 +330,12 @@ async function floorE2E(client: Client, taskQueue: string, activities: number, n
   );
 }
 
-/** The number of activities one assignee run scheduled (read from a live history): the floor gets as many. */
-let assigneeActivities = 8;
+/** The shape of one assignee run (read from a live history by P3): the floor gets as many of each kind. */
+interface Shape {
+  activities: number;
+  localActivities: number;
+}
+let assigneeShape: Shape = { activities: 1, localActivities: 7 };
 
 async function p2(
   stack: BenchStack,
@@ -331,7 +358,7 @@ async function p2(
   try {
     if (!SMOKE) {
       await oursE2E(stack, api.url, world, await createIssues(stack.db, world, `W${++idSeq}`, 10), `${label}-warm`);
-      await floorE2E(client, floorQueue, assigneeActivities, 10);
+      await floorE2E(client, floorQueue, assigneeShape, 10);
     }
     // A B B A: ours and the floor alternate in two halves, so a drift in the machine's load hits both alike.
     const half = Math.max(1, Math.floor(K.n / 2));
@@ -339,7 +366,7 @@ async function p2(
       oursRounds.push(
         await oursE2E(stack, api.url, world, await createIssues(stack.db, world, `E${++idSeq}`, half), label)
       );
-    const floorRound = async () => floorRounds.push(await floorE2E(client, floorQueue, assigneeActivities, half));
+    const floorRound = async () => floorRounds.push(await floorE2E(client, floorQueue, assigneeShape, half));
     await oursRound();
     await floorRound();
     await floorRound();
@@ -373,7 +400,7 @@ async function p3(stack: BenchStack, api: string, world: World): Promise<void> {
     await stack.client.workflow.getHandle(wf).result();
     const c = costOfLive(cli, stack.temporalAddress, wf);
     costs.push({ what, source: `live run ${wf}`, c });
-    if (what === 'assignee webhook') assigneeActivities = c.activities;
+    if (what === 'assignee webhook') assigneeShape = { activities: c.activities, localActivities: c.localActivities };
   }
   for (const [what, file] of [
     ['Discord click (archive)', 'discordInteraction/archive.json'],
@@ -568,6 +595,11 @@ async function main(): Promise<void> {
         v: { taskQueue: tq('durable'), jiraIntake: 'durable' },
       },
       {
+        id: 'queued',
+        label: 'JIRA_INTAKE=queued, SDK defaults',
+        v: { taskQueue: tq('queued'), jiraIntake: 'queued' },
+      },
+      {
         id: 'tuned',
         label: 'durable + worker tuning',
         v: { taskQueue: tq('tuned'), jiraIntake: 'durable', extra: tuned },
@@ -642,7 +674,7 @@ async function main(): Promise<void> {
           await p3(stack, up.api, world);
           p3Done = true;
         }
-        if ((x.id === 'sync' || x.id === 'durable') && !SMOKE) {
+        if ((x.id === 'sync' || x.id === 'durable' || x.id === 'queued') && !SMOKE) {
           log(`P4 ours (${x.label}): email API 200 ms, then 429 for ${K.stormSeconds} s`);
           p4Results.push({ who: `ours, ${x.label}`, r: await p4Round(stack, up.api, world, x.id) });
         }

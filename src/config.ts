@@ -80,9 +80,13 @@ const envSchema = z.object({
   /**
    * How a Jira delivery is acknowledged. `sync` (default): 202 after Temporal took the start (503 while Temporal is
    * unreachable, so Jira redelivers). `durable`: 202 right after the delivery row (with its start) is committed; the
-   * start follows in the background and the delivery pump covers the rest, as for Discord and Teams.
+   * start follows in the background and the delivery pump covers the rest, as for Discord and Teams. `queued`: 202
+   * after the commit too, but the API never starts the run itself: the delivery pump does (woken at once), so a
+   * burst costs Temporal nothing while it is being accepted.
    */
-  JIRA_INTAKE: z.enum(['sync', 'durable']).optional(),
+  JIRA_INTAKE: z.enum(['sync', 'durable', 'queued']).optional(),
+  /** Starts the delivery pump keeps in flight at once (default 4): a burst beyond that waits, in order, in Postgres. */
+  PUMP_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   /**
    * How long (ms) the API reuses a Jira site's shared secret before reading it again (default 5000; 0 = a query per
    * delivery). A rotated secret or a disabled site is still accepted by a running API for up to this long.
@@ -146,7 +150,9 @@ export interface Config {
     readonly corsOrigins: readonly string[];
   };
   /** JIRA_INTAKE; undefined = `sync`. */
-  readonly jiraIntake: 'sync' | 'durable' | undefined;
+  readonly jiraIntake: 'sync' | 'durable' | 'queued' | undefined;
+  /** PUMP_CONCURRENCY; undefined = 4. */
+  readonly pumpConcurrency: number | undefined;
   /** JIRA_SECRET_CACHE_MS; undefined = 5000. */
   readonly jiraSecretCacheMs: number | undefined;
   /** WORKER_* tuning; undefined when none is set (the SDK's defaults). */
@@ -238,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
     }),
     jiraIntake: e.JIRA_INTAKE,
+    pumpConcurrency: e.PUMP_CONCURRENCY,
     jiraSecretCacheMs: e.JIRA_SECRET_CACHE_MS,
     worker: workerTuning(e),
     dbPoolMax: e.DB_POOL_MAX,

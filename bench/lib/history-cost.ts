@@ -20,7 +20,10 @@ interface HistoryEvent {
 export interface HistoryCost {
   events: number;
   actions: number;
+  /** Regular activities scheduled (ActivityTaskScheduled). */
   activities: number;
+  /** Local activities recorded (their markers). */
+  localActivities: number;
   breakdown: Record<string, number>;
 }
 
@@ -32,6 +35,7 @@ export function costOf(events: readonly HistoryEvent[]): HistoryCost {
   let lastLocalBatchTask = -1;
   let task = 0;
   let activities = 0;
+  let localActivities = 0;
   for (const e of events) {
     const t = norm(e.eventType);
     if (t === 'WORKFLOW_TASK_COMPLETED') task++;
@@ -48,6 +52,7 @@ export function costOf(events: readonly HistoryEvent[]): HistoryCost {
     else if (t === 'MARKER_RECORDED') {
       const name = String(((e['markerRecordedEventAttributes'] ?? {}) as { markerName?: string }).markerName ?? '');
       if (/local/i.test(name)) {
+        localActivities++;
         if (lastLocalBatchTask !== task) add('local-activity batches');
         lastLocalBatchTask = task;
       } else if (/patch|version/i.test(name))
@@ -58,7 +63,7 @@ export function costOf(events: readonly HistoryEvent[]): HistoryCost {
   const actions = Object.entries(b)
     .filter(([k]) => !k.includes('not billed'))
     .reduce((s, [, n]) => s + n, 0);
-  return { events: events.length, actions, activities, breakdown: b };
+  return { events: events.length, actions, activities, localActivities, breakdown: b };
 }
 
 export function costOfFile(file: string): HistoryCost {

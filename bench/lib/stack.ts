@@ -26,7 +26,7 @@ export const SITE = { clientKey: 'bench-site-1', sharedSecret: 'bench-shared-sec
 export interface ServiceEnv {
   /** Task queue the API starts on and the worker polls. */
   readonly taskQueue: string;
-  readonly jiraIntake?: 'sync' | 'durable';
+  readonly jiraIntake?: 'sync' | 'durable' | 'queued';
   /** WORKER_*, DB_POOL_MAX … passed through as they are. */
   readonly extra?: Readonly<Record<string, string>>;
   /** Another Temporal server (the Postgres-backed one) and its client; default the stack's. */

@@ -58,7 +58,9 @@ export interface AppDeps {
   /** The Temporal UI's remote codec at /codec (CODEC_KEYS, CODEC_TOKEN, CODEC_CORS_ORIGINS); unset → 503. */
   readonly codec?: CodecEndpointOptions;
   /** JIRA_INTAKE: `durable` acks Jira after the row commit and leaves the start to the background and the pump. */
-  readonly jiraIntake?: 'sync' | 'durable';
+  readonly jiraIntake?: 'sync' | 'durable' | 'queued';
+  /** This process's delivery pump, told when a queued delivery waits (JIRA_INTAKE=queued). */
+  readonly wakePump?: () => void;
   /** JIRA_SECRET_CACHE_MS: how long a Jira site's secret is reused (default 5 s). */
   readonly jiraSecretCacheMs?: number;
   /** BENCH_BARE_ROUTE: serve `POST /bench/bare` (JSON parsed, 202), the floor `npm run bench` compares with. */
@@ -134,7 +136,9 @@ export function createApp(deps: AppDeps): express.Express {
         ...services,
         metrics: deps.metrics,
         logger: deps.logger,
-        durable: deps.jiraIntake === 'durable',
+        durable: deps.jiraIntake === 'durable' || deps.jiraIntake === 'queued',
+        queued: deps.jiraIntake === 'queued',
+        wakePump: deps.wakePump,
         secretCacheMs: deps.jiraSecretCacheMs,
       })
     )

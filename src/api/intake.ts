@@ -32,6 +32,8 @@ export interface IntakeDeps {
   readonly start: Starter;
   /** For background starts of durable deliveries (ids only in the lines). */
   readonly logger?: Logger;
+  /** Tells this process's delivery pump that a queued delivery is waiting (JIRA_INTAKE=queued). */
+  readonly wakePump?: () => void;
 }
 
 /** The reason on a delivery recorded while its integration is paused. */
@@ -49,6 +51,8 @@ export interface StoredRun {
   readonly labels: RunLabels;
   /** ISO time Temporal took the start (`started` or `duplicate`); absent while the pump still has to start it. */
   readonly startedAt?: string;
+  /** Queued for the pump (JIRA_INTAKE=queued): the intake never starts it, the pump takes it at any age. */
+  readonly queued?: boolean;
 }
 
 /** A delivery row with a stored start, as the pump (or the background start) reads it. */
@@ -117,7 +121,7 @@ export async function startStoredDelivery(
 }
 
 /** Marks stored runs as taken by Temporal, so the pump leaves them alone. */
-function stampStarted(db: Knex, deliveryIds: readonly number[]): Promise<unknown> {
+export function stampStarted(db: Knex, deliveryIds: readonly number[]): Promise<unknown> {
   return db('webhook_deliveries')
     .whereIn('id', deliveryIds)
     .update({ run: db.raw("run || jsonb_build_object('startedAt', now())") });
@@ -198,6 +202,12 @@ export interface Delivery<W extends DeliveryWorkflow = DeliveryWorkflow> {
    * background and leave anything not taken to the pump (see the file comment). Needs `run` and `reply`.
    */
   readonly durable?: boolean;
+  /**
+   * With `durable`: do not start at all; the row is marked `run.queued` and the delivery pump starts it (woken at
+   * once in this process). The answer then costs one insert and nothing on Temporal, so a burst is absorbed at the
+   * database's pace and started at Temporal's (JIRA_INTAKE=queued, issue 10 P1).
+   */
+  readonly queued?: boolean;
 }
 
 export interface IntakeReply {
@@ -233,6 +243,7 @@ function storedRun<W extends DeliveryWorkflow>(d: Delivery<W>): StoredRun | null
     input: d.run.input as Record<string, unknown>,
     summary: d.run.summary,
     labels: { ...d.run.labels, provider: d.provider, integrationId: d.integrationId },
+    ...(d.durable && d.queued ? { queued: true } : {}),
   };
 }
 
@@ -289,7 +300,8 @@ export async function intake<W extends DeliveryWorkflow>(deps: IntakeDeps, d: De
   }
   if (stored && d.durable) {
     deps.metrics.deliveries.inc({ provider: d.provider, result: 'accepted' });
-    startInBackground(deps, d as Delivery, { id: deliveryId, workflowId, run: stored });
+    if (stored.queued) deps.wakePump?.();
+    else startInBackground(deps, d as Delivery, { id: deliveryId, workflowId, run: stored });
     return d.reply ?? { status: 202, body: { deliveryId, workflowId } };
   }
   const started = await startRun(deps, d, workflowId, deliveryId).catch((err: unknown) => {

@@ -35,7 +35,9 @@ export async function startApi(
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
   });
   const metrics = createMetrics();
+  const pumpRef: { current?: { wake(): void } } = {};
   const app = createApp({
+    wakePump: () => pumpRef.current?.wake(),
     db: deps.db,
     cache: deps.cache,
     temporal,
@@ -63,7 +65,9 @@ export async function startApi(
     start: createStarter({ temporal, taskQueue: config.temporal.taskQueue, logger: deps.logger }),
     logger: deps.logger,
     metrics,
+    concurrency: config.pumpConcurrency,
   });
+  pumpRef.current = pump;
   return {
     server,
     url: `http://127.0.0.1:${port}`,

@@ -241,3 +241,22 @@ describe('ALLOW_HTTP_LOOPBACK', () => {
     expect(configError({ ALLOW_HTTP_LOOPBACK: 'yes' }).message).toMatch(/ALLOW_HTTP_LOOPBACK/);
   });
 });
+
+describe('intake and pump tuning (issue 10)', () => {
+  test('When unset, Then Jira intake is sync, the secret is read per delivery and the pump uses its default', () => {
+    const c = loadConfig({});
+    expect([c.jiraIntake, c.jiraSecretCacheMs, c.pumpConcurrency]).toEqual([undefined, undefined, undefined]);
+  });
+
+  test('When JIRA_INTAKE=queued, JIRA_SECRET_CACHE_MS and PUMP_CONCURRENCY are set, Then they are taken', () => {
+    const c = loadConfig({ JIRA_INTAKE: 'queued', JIRA_SECRET_CACHE_MS: '5000', PUMP_CONCURRENCY: '8' });
+    expect([c.jiraIntake, c.jiraSecretCacheMs, c.pumpConcurrency]).toEqual(['queued', 5000, 8]);
+  });
+
+  test('When they are out of range or unknown, Then loading fails naming each', () => {
+    const err = configError({ JIRA_INTAKE: 'later', JIRA_SECRET_CACHE_MS: '60001', PUMP_CONCURRENCY: '0' });
+    expect(err.message).toMatch(/JIRA_INTAKE/);
+    expect(err.message).toMatch(/JIRA_SECRET_CACHE_MS/);
+    expect(err.message).toMatch(/PUMP_CONCURRENCY/);
+  });
+});

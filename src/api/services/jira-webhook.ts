@@ -18,9 +18,12 @@ export interface JiraWebhookRequest extends ConnectRequest {
 /**
  * `durable` (JIRA_INTAKE=durable): answer 202 once the delivery row with its start is committed, start in the
  * background, and leave anything Temporal did not take to the delivery pump (no 503 while Temporal is down).
+ * `queued` (JIRA_INTAKE=queued, with `durable`): the same answer, and the pump does every start.
  * Default: answer after Temporal took the start (503 while it is unreachable; Jira's retry redrives it).
  */
-export function jiraWebhookService(deps: IntakeDeps & { db: Knex; durable?: boolean; secretCacheMs?: number }) {
+export function jiraWebhookService(
+  deps: IntakeDeps & { db: Knex; durable?: boolean; queued?: boolean; secretCacheMs?: number }
+) {
   const lookup = jiraSecretLookup(deps.db, deps.secretCacheMs);
   return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
     const { integrationId } = await verifyConnectJwt(req, lookup);
@@ -34,6 +37,7 @@ export function jiraWebhookService(deps: IntakeDeps & { db: Knex; durable?: bool
       payloadSha256: sha256Hex(req.rawBody),
       externalIssueKey: payload.issue.key,
       durable: deps.durable === true,
+      queued: deps.queued === true,
       ...(plan.kind === 'skip'
         ? { skipReason: plan.reason }
         : {
