@@ -118,6 +118,9 @@ interface Cannon {
   non2xx: number;
   errors: number;
 }
+/** Issue numbers of P1's deliveries, unique across all of P1's rounds (one issue per delivery). */
+let issueSeq = 0;
+
 async function cannon(
   url: string,
   o: { jira: boolean; issue: Issue; world: World; seconds: number; rate?: number; connections: number }
@@ -146,7 +149,7 @@ async function cannon(
           const i = ++n;
           return {
             ...req,
-            ...(o.jira ? { body: own(i) } : {}),
+            ...(o.jira ? { body: own(++issueSeq) } : {}),
             headers: { ...req.headers, 'x-atlassian-webhook-identifier': `p1-${tag}-${i}` },
           };
         },
@@ -186,6 +189,32 @@ const P1_VARIANTS = [
   },
 ] as const;
 
+/**
+ * Queued mode leaves the starts to the pump: waits (at most 120 s) until it has started every queued delivery, so
+ * the next phase is not measured against the drain of the last one. Returns how long that took and how many.
+ */
+async function drainQueued(stack: BenchStack): Promise<{ waiting: number; ms: number; left: number }> {
+  const count = async () =>
+    Number(
+      (
+        await stack
+          .db('webhook_deliveries')
+          .where('status', 'accepted')
+          .whereRaw("run->>'queued' = 'true'")
+          .whereRaw("run->>'startedAt' is null")
+          .count({ n: '*' })
+      )[0]!.n
+    );
+  const t0 = Date.now();
+  const waiting = await count();
+  let left = waiting;
+  while (left > 0 && Date.now() - t0 < 120_000) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = await count();
+  }
+  return { waiting, ms: Date.now() - t0, left };
+}
+
 async function p1(stack: BenchStack, world: World, issue: Issue, variant: (typeof P1_VARIANTS)[number]): Promise<void> {
   const mode = variant.mode;
   const paused = 'paused' in variant && variant.paused;
@@ -201,9 +230,19 @@ async function p1(stack: BenchStack, world: World, issue: Issue, variant: (typeo
     if (!SMOKE) {
       await cannon(api.url, { ...base, jira: true, seconds: 2 }); // warm-up (JIT, pools, connections)
       await cannon(api.url, { ...base, jira: false, seconds: 2 });
+      if (mode === 'queued') await drainQueued(stack);
     }
     const bareSat = await cannon(api.url, { ...base, jira: false, seconds: K.p1Seconds });
     const jiraSat = await cannon(api.url, { ...base, jira: true, seconds: K.p1Seconds });
+    if (mode === 'queued' && !paused) {
+      const d = await drainQueued(stack);
+      notes.push(
+        `P1 ${variant.label}: after the ${K.p1Seconds} s burst (${jiraSat.accepted} accepted), ${d.waiting} were still waiting for the pump; ` +
+          (d.left === 0
+            ? `all started ${(d.ms / 1000).toFixed(1)} s later (${Math.round((d.waiting * 1000) / Math.max(d.ms, 1))}/s).`
+            : `${d.left} still waiting after ${Math.round(d.ms / 1000)} s.`)
+      );
+    }
     const bareFix = await cannon(api.url, { ...base, jira: false, seconds: K.p1Seconds, rate: K.p1Rate });
     const jiraFix = await cannon(api.url, { ...base, jira: true, seconds: K.p1Seconds, rate: K.p1Rate });
     const v = variant.label;
