@@ -24,8 +24,8 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { StoredRun } from './intake';
-import { stampStarted, startStoredDelivery } from './intake';
+import type { StoredRun } from './stored-runs';
+import { stampStarted, startStoredDelivery } from './stored-runs';
 import type { Starter } from './temporal-start';
 
 /** The advisory lock key of the pump leader ('issue-sync pump' as a number; any constant unique to us). */

@@ -9,7 +9,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TEAMS_ACTION_TYPES } from '../../src/activities/msteams/cards';
-import type { StoredRun } from '../../src/api/intake';
+import type { StoredRun } from '../../src/api/stored-runs';
 import { ActivityType } from '../../src/domain/model';
 import type { ChatActionResult } from '../../src/workflows/chat-contracts';
 import { recordHistory } from '../support/jira-world';

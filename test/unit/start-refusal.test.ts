@@ -3,7 +3,7 @@
  * delivery pump. The bench found deliveries marked failed when an API process was stopped with background starts
  * in flight: a connection closed under the call is not a refusal.
  */
-import { isStartRefusal } from '../../src/api/intake';
+import { isStartRefusal } from '../../src/api/stored-runs';
 
 function grpcError(code: number, message = 'grpc'): Error {
   return Object.assign(new Error(message), { code, details: message, metadata: {} });

@@ -10,8 +10,8 @@
  */
 import type { Knex } from 'knex';
 import type { Provider } from '../../domain/model';
-import type { StoredRun } from '../intake';
-import { startStoredDelivery } from '../intake';
+import type { StoredRun } from '../stored-runs';
+import { startStoredDelivery } from '../stored-runs';
 import type { Starter } from '../temporal-start';
 import { ConflictError, NotFoundError } from '../errors';
 
