@@ -21,8 +21,8 @@ import { startTeamsSimulator, type TeamsSimulator } from '../support/teams-simul
 import { teamsEnv } from '../support/teams-world';
 import type { Child } from './processes';
 import { spawnEntry, stopChild, waitHttpOk, WorkerSupervisor } from './processes';
-import type { PgProxy } from './pg-proxy';
-import { startPgProxy } from './pg-proxy';
+import type { TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 export const API_TOKEN = 'chaos-api-token';
 export const SITE1 = { clientKey: 'chaos-site-1', sharedSecret: 'chaos-shared-secret-site-1-0123456789' };
@@ -36,7 +36,7 @@ export interface ChaosStack {
   readonly api: string;
   readonly temporalAddress: string;
   readonly client: Client;
-  readonly proxy: PgProxy;
+  readonly proxy: TcpProxy;
   readonly jira: JiraSimulator;
   readonly jira2: JiraSimulator;
   readonly discord: DiscordSimulator;
@@ -68,7 +68,7 @@ export async function startChaosStack(log: (m: string) => void): Promise<ChaosSt
     await migrateLatest(db);
     log(`database ${databaseName} created and migrated; logs and Temporal data in ${dir}`);
 
-    const proxy = await startPgProxy(PG);
+    const proxy = await startTcpProxy(PG);
     cleanups.push(() => proxy.close());
 
     const temporalPort = await freePort();
