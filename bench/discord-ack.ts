@@ -31,21 +31,12 @@ import {
   insertProject,
   installIntegration,
 } from '../test/support/fixtures';
-import { PG_ADMIN_URL } from '../test/support/services';
+import { PG_ADMIN_URL, dropDatabase } from '../test/support/services';
 
 const CLICKS = Math.min(Number(process.argv[2] ?? 200) || 200, 2_000);
 const CONCURRENCY = Math.min(Number(process.argv[3] ?? 10) || 10, 50);
 const APP_ID = '1089000000000000000';
 const GUILD = '808000000000000000';
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const admin = createDb(PG_ADMIN_URL, { max: 1 });
-  try {
-    await admin.raw(`drop database if exists "${new URL(databaseUrl).pathname.slice(1)}" with (force)`);
-  } finally {
-    await admin.destroy();
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;

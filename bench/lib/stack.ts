@@ -20,6 +20,7 @@ import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
 import { startJiraSimulator, type JiraSimulator } from '../../test/support/jira-simulator';
 import type { Child } from '../../test/chaos/processes';
 import { spawnEntry, stopChild, waitHttpOk } from '../../test/chaos/processes';
+import { dropDatabase } from '../../test/support/services';
 
 export const SITE = { clientKey: 'bench-site-1', sharedSecret: 'bench-shared-secret-0123456789abcdef' };
 
@@ -70,7 +71,7 @@ export async function startBenchStack(log: (m: string) => void): Promise<BenchSt
   };
   try {
     await ensureDatabase(databaseUrl);
-    cleanups.push(() => dropDatabase(`${pgHost}/postgres`, databaseName));
+    cleanups.push(() => dropDatabase(databaseUrl, `${pgHost}/postgres`));
     const db = createDb(databaseUrl, { max: 6 });
     cleanups.push(() => db.destroy());
     await migrateLatest(db);
@@ -188,14 +189,5 @@ async function waitForPoller(client: Client, taskQueue: string, ms: number, chil
     if (ids.some((i) => i.startsWith(`${child.proc.pid}@`))) return;
     if (Date.now() > until) throw new Error(`no worker polled ${taskQueue} within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const admin = createDb(adminUrl, { max: 1 });
-  try {
-    await admin.raw(`drop database if exists "${name}" with (force)`);
-  } finally {
-    await admin.destroy();
   }
 }

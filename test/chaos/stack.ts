@@ -21,6 +21,7 @@ import { startTeamsSimulator, type TeamsSimulator } from '../support/teams-simul
 import { teamsEnv } from '../support/teams-world';
 import type { Child } from './processes';
 import { spawnEntry, stopChild, waitHttpOk, WorkerSupervisor } from './processes';
+import { dropDatabase } from '../support/services';
 import type { TcpProxy } from '../support/tcp-proxy';
 import { startTcpProxy } from '../support/tcp-proxy';
 
@@ -62,7 +63,7 @@ export async function startChaosStack(log: (m: string) => void): Promise<ChaosSt
   };
   try {
     await ensureDatabase(directUrl);
-    cleanups.push(() => dropDatabase(adminUrl, databaseName));
+    cleanups.push(() => dropDatabase(directUrl, adminUrl));
     const db = createDb(directUrl, { max: 8 });
     cleanups.push(() => db.destroy());
     await migrateLatest(db);
@@ -174,19 +175,6 @@ function withSqlitePragmas(cliPath: string, dir: string): string {
   const flags = pragmas.map((p) => `--sqlite-pragma '${p.replace(/'/g, '')}'`).join(' ');
   writeFileSync(wrapper, `#!/bin/sh\nexec '${cliPath}' "$@" ${flags}\n`, { mode: 0o755 });
   return wrapper;
-}
-
-async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  const admin = createDb(adminUrl, { max: 1 });
-  try {
-    await admin.raw(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
-      [name]
-    );
-    await admin.raw(`drop database if exists "${name}"`);
-  } finally {
-    await admin.destroy();
-  }
 }
 
 const noop = (): void => undefined;

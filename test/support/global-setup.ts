@@ -17,7 +17,7 @@ import { startEmbeddedDb, type EmbeddedDb } from '../../src/dev/embedded-db';
 import { findTemporalCli, freePort, startDevServer } from '../../src/dev/temporal-dev-server';
 import { SEARCH_ATTRIBUTE_FLAGS } from '../../src/workflows/shared';
 import { WORKFLOWS_PATH } from '../../src/worker';
-import { HOW_TO, PG_ADMIN_URL, REDIS_URL, runDatabaseUrl, tcpReachable } from './services';
+import { HOW_TO, PG_ADMIN_URL, REDIS_URL, dropDatabase, runDatabaseUrl, tcpReachable } from './services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -26,20 +26,6 @@ async function must(what: string, check: () => Promise<unknown>, howTo: string):
     await check();
   } catch (err) {
     throw new Error(`\n\n${what} is not available (${(err as Error).message}).\n${howTo}\n`);
-  }
-}
-
-export async function dropDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const admin = createDb(PG_ADMIN_URL, { max: 1 });
-  try {
-    await admin.raw(
-      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
-      [name]
-    );
-    await admin.raw(`drop database if exists "${name}"`);
-  } finally {
-    await admin.destroy();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { DevServer } from '../../src/dev/temporal-dev-server';
 import type { EmbeddedDb } from '../../src/dev/embedded-db';
-import { dropDatabase, EMBEDDED_DBS_KEY } from './global-setup';
+import { EMBEDDED_DBS_KEY } from './global-setup';
+import { dropDatabase } from './services';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as Record<string, unknown>).__ISSUE_SYNC_DEV_SERVER__ as DevServer | undefined;

@@ -3,6 +3,7 @@
  * message saying how to get it; it never skips.
  */
 import net from 'node:net';
+import { createDb } from '../../src/db';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /**
@@ -45,4 +46,23 @@ export function tcpReachable(host: string, port: number, timeoutMs = 2_000): Pro
       reject(err);
     });
   });
+}
+
+/**
+ * Drops the database `databaseUrl` names, ending its other sessions first (a worker or API that is still
+ * connected). Through `adminUrl` (default {@link PG_ADMIN_URL}). Used by the test setup, `npm run chaos` and
+ * `npm run bench` for the databases they create.
+ */
+export async function dropDatabase(databaseUrl: string, adminUrl: string = PG_ADMIN_URL): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const admin = createDb(adminUrl, { max: 1 });
+  try {
+    await admin.raw(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = ? and pid <> pg_backend_pid()',
+      [name]
+    );
+    await admin.raw(`drop database if exists "${name}"`);
+  } finally {
+    await admin.destroy();
+  }
 }
