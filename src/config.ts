@@ -105,6 +105,9 @@ const envSchema = z.object({
   BENCH_BARE_ROUTE: z.enum(['1', 'true']).optional(),
 });
 
+/** JIRA_INTAKE: how a Jira delivery is acknowledged (see the schema above). */
+export type JiraIntakeMode = 'sync' | 'durable' | 'queued';
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -150,7 +153,7 @@ export interface Config {
     readonly corsOrigins: readonly string[];
   };
   /** JIRA_INTAKE; undefined = `sync`. */
-  readonly jiraIntake: 'sync' | 'durable' | 'queued' | undefined;
+  readonly jiraIntake: JiraIntakeMode | undefined;
   /** PUMP_CONCURRENCY; undefined = 4. */
   readonly pumpConcurrency: number | undefined;
   /** JIRA_SECRET_CACHE_MS; undefined = 5000. */

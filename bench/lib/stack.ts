@@ -5,6 +5,7 @@
  * separate child processes with their production env, the Jira simulator in this process, and Redis on its own
  * logical database. Children are (re)started per variant with different env (JIRA_INTAKE, WORKER_*, DB_POOL_MAX).
  */
+import type { JiraIntakeMode } from '../../src/config';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,7 +28,7 @@ export const SITE = { clientKey: 'bench-site-1', sharedSecret: 'bench-shared-sec
 export interface ServiceEnv {
   /** Task queue the API starts on and the worker polls. */
   readonly taskQueue: string;
-  readonly jiraIntake?: 'sync' | 'durable' | 'queued';
+  readonly jiraIntake?: JiraIntakeMode;
   /** WORKER_*, DB_POOL_MAX … passed through as they are. */
   readonly extra?: Readonly<Record<string, string>>;
   /** Another Temporal server (the Postgres-backed one) and its client; default the stack's. */

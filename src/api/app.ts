@@ -5,6 +5,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import type { Cache } from '../activities/cache/cache';
+import type { JiraIntakeMode } from '../config';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { intakeTimer } from '../metrics/intake-timer';
@@ -57,11 +58,14 @@ export interface AppDeps {
   readonly metricsToken?: string;
   /** The Temporal UI's remote codec at /codec (CODEC_KEYS, CODEC_TOKEN, CODEC_CORS_ORIGINS); unset → 503. */
   readonly codec?: CodecEndpointOptions;
-  /** JIRA_INTAKE: `durable` acks Jira after the row commit and leaves the start to the background and the pump. */
-  readonly jiraIntake?: 'sync' | 'durable' | 'queued';
+  /**
+   * JIRA_INTAKE: `sync` (default) acks after the start; `durable` acks after the row commit and starts in the
+   * background; `queued` acks after the commit and leaves every start to the pump.
+   */
+  readonly jiraIntake?: JiraIntakeMode;
   /** This process's delivery pump, told when a queued delivery waits (JIRA_INTAKE=queued). */
   readonly wakePump?: () => void;
-  /** JIRA_SECRET_CACHE_MS: how long a Jira site's secret is reused (default 5 s). */
+  /** JIRA_SECRET_CACHE_MS: how long a Jira site's secret is reused (default 0: read per delivery). */
   readonly jiraSecretCacheMs?: number;
   /** BENCH_BARE_ROUTE: serve `POST /bench/bare` (JSON parsed, 202), the floor `npm run bench` compares with. */
   readonly benchBareRoute?: boolean;
@@ -136,8 +140,7 @@ export function createApp(deps: AppDeps): express.Express {
         ...services,
         metrics: deps.metrics,
         logger: deps.logger,
-        durable: deps.jiraIntake === 'durable' || deps.jiraIntake === 'queued',
-        queued: deps.jiraIntake === 'queued',
+        mode: deps.jiraIntake,
         wakePump: deps.wakePump,
         secretCacheMs: deps.jiraSecretCacheMs,
       })

@@ -7,7 +7,6 @@
  */
 import type { Knex } from 'knex';
 import { NotFoundError } from '../errors';
-import { PAUSED_REASON } from '../intake';
 
 /** How long a found Jira secret is reused without asking Postgres again (JIRA_SECRET_CACHE_MS; 0 = never). */
 export const JIRA_SECRET_CACHE_MS = 0;
@@ -81,24 +80,15 @@ export async function pauseIntegration(db: Knex, id: number, reason: string | nu
  */
 export async function resumeIntegration(db: Knex, id: number): Promise<PauseState & { resumed: number }> {
   return db.transaction(async (trx) => {
-    const row = await trx('integrations').where('id', id).forUpdate().first('id');
-    if (!row) throw new NotFoundError(`integration ${id} not found`);
-    await trx('integrations').where('id', id).update({ paused_at: null, paused_reason: null });
+    // The update locks the row (as a SELECT … FOR UPDATE would) and answers its new state in the same statement.
+    const [after] = await trx('integrations')
+      .where('id', id)
+      .update({ paused_at: null, paused_reason: null })
+      .returning(['id', 'provider', 'paused_at', 'paused_reason']);
+    if (!after) throw new NotFoundError(`integration ${id} not found`);
     const resumed = await trx('webhook_deliveries')
       .where({ integration_id: id, status: 'paused' })
       .update({ status: 'accepted', reason: null, updated_at: trx.fn.now() });
-    const after = await trx('integrations').where('id', id).first('id', 'provider', 'paused_at', 'paused_reason');
     return { ...stateOf(after as Record<string, unknown>), resumed };
   });
 }
-
-/** How many deliveries wait for each paused integration (the operator's paused backlog). */
-export async function pausedBacklog(db: Knex): Promise<Array<{ integrationId: number; waiting: number }>> {
-  const rows: Array<{ integration_id: string; n: string }> = await db('webhook_deliveries')
-    .where('status', 'paused')
-    .groupBy('integration_id')
-    .select('integration_id', db.raw('count(*) as n'));
-  return rows.map((r) => ({ integrationId: Number(r.integration_id), waiting: Number(r.n) }));
-}
-
-export { PAUSED_REASON };

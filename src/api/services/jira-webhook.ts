@@ -1,5 +1,6 @@
 /** A Jira `jira:issue_updated` webhook: verify the Connect JWT, parse, plan, record once and start `jiraIssueUpdated`. */
 import type { Knex } from 'knex';
+import type { JiraIntakeMode } from '../../config';
 import { sha256Hex } from '../../domain/hash';
 import { jiraIssueUpdated } from '../../workflows/jira-issue-updated';
 import type { IntakeDeps, IntakeReply } from '../intake';
@@ -16,14 +17,12 @@ export interface JiraWebhookRequest extends ConnectRequest {
 }
 
 /**
- * `durable` (JIRA_INTAKE=durable): answer 202 once the delivery row with its start is committed, start in the
+ * `mode` is JIRA_INTAKE. `sync` (default): answer after Temporal took the start (503 while it is unreachable;
+ * Jira's retry redrives it). `durable`: answer 202 once the delivery row with its start is committed, start in the
  * background, and leave anything Temporal did not take to the delivery pump (no 503 while Temporal is down).
- * `queued` (JIRA_INTAKE=queued, with `durable`): the same answer, and the pump does every start.
- * Default: answer after Temporal took the start (503 while it is unreachable; Jira's retry redrives it).
+ * `queued`: the same answer, and the pump does every start.
  */
-export function jiraWebhookService(
-  deps: IntakeDeps & { db: Knex; durable?: boolean; queued?: boolean; secretCacheMs?: number }
-) {
+export function jiraWebhookService(deps: IntakeDeps & { db: Knex; mode?: JiraIntakeMode; secretCacheMs?: number }) {
   const lookup = jiraSecretLookup(deps.db, deps.secretCacheMs);
   return async function receiveIssueUpdated(req: JiraWebhookRequest): Promise<IntakeReply> {
     const { integrationId } = await verifyConnectJwt(req, lookup);
@@ -36,8 +35,8 @@ export function jiraWebhookService(
       deliveryKey,
       payloadSha256: sha256Hex(req.rawBody),
       externalIssueKey: payload.issue.key,
-      durable: deps.durable === true,
-      queued: deps.queued === true,
+      durable: deps.mode === 'durable' || deps.mode === 'queued',
+      queued: deps.mode === 'queued',
       ...(plan.kind === 'skip'
         ? { skipReason: plan.reason }
         : {
